@@ -1,0 +1,37 @@
+import pytest
+from wagtail.models import Locale, Page, Site
+
+from tests.factories import StandardPageFactory
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def root_page(db):
+    """Wagtail's tree root; created here because transactional tests flush it away."""
+    Locale.objects.get_or_create(language_code="en")
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(title="Root", slug="root")
+    return root
+
+
+@pytest.fixture
+def home(root_page):
+    """A flagged-nothing home page as the root of the default site (localhost)."""
+    Site.objects.all().delete()
+    for child in root_page.get_children():
+        child.delete()
+    home = StandardPageFactory(parent=root_page, title="Home", slug="home")
+    Site.objects.create(
+        hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Trails"
+    )
+    return home
+
+
+@pytest.fixture
+def site(home):
+    return Site.objects.get(root_page=home)

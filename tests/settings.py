@@ -1,0 +1,79 @@
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "not-secret-tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver", "other.example"]
+ROOT_URLCONF = "tests.urls"
+USE_TZ = True
+LANGUAGE_CODE = "en"
+
+INSTALLED_APPS = [
+    "tests.testapp",
+    "wagtail_offline",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.forms",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.users",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_tasks",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("WAGTAIL_OFFLINE_TEST_DB", ":memory:"),
+        "TEST": {"NAME": None},
+    }
+}
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "static-collected"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = os.environ.get("WAGTAIL_OFFLINE_TEST_MEDIA", str(BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WAGTAIL_SITE_NAME = "Offline tests"
+WAGTAILADMIN_BASE_URL = "http://localhost"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+WAGTAIL_OFFLINE_NETWORK_TIMEOUT = 3
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"

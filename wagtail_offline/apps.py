@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WagtailOfflineAppConfig(AppConfig):
+    name = "wagtail_offline"
+    label = "wagtail_offline"
+    verbose_name = _("Wagtail offline")
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks
+        from .signal_handlers import register_signal_handlers
+
+        register_signal_handlers()

@@ -1,0 +1,18 @@
+"""The app's settings, read at call time so tests and sites can override them."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Switches the plugin off on every site: /sw.js then serves a worker that removes itself.
+    "WAGTAIL_OFFLINE_ENABLED": True,
+    # Path prefixes the worker never intercepts, beyond the Wagtail and Django admin.
+    "WAGTAIL_OFFLINE_BYPASS_PREFIXES": [],
+    # Seconds a navigation waits for the network before a cached copy is shown.
+    "WAGTAIL_OFFLINE_NETWORK_TIMEOUT": 3.0,
+    # Assets larger than this many bytes are left out and reported.
+    "WAGTAIL_OFFLINE_MAX_ASSET_SIZE": 10 * 1024 * 1024,
+}
+
+
+def get(name):
+    return getattr(settings, name, DEFAULTS[name])

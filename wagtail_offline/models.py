@@ -1,0 +1,133 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Site
+
+from .compat import PAGE_MODEL
+
+
+class OfflinePageMixin(models.Model):
+    """Lets editors make a page (and optionally its subpages) available offline.
+
+    Add ``OfflinePageMixin.offline_panels`` to the page's ``promote_panels``.
+    """
+
+    offline_available = models.BooleanField(
+        verbose_name=_("available offline"),
+        default=False,
+        help_text=_(
+            "Readers who have visited this site can read this page without a network."
+        ),
+    )
+    offline_include_subpages = models.BooleanField(
+        verbose_name=_("also make its subpages available offline"),
+        default=False,
+        help_text=_(
+            "Every published, public page below this one is available offline too."
+        ),
+    )
+
+    offline_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("offline_available"),
+                FieldPanel("offline_include_subpages"),
+            ],
+            heading=_("Offline"),
+        )
+    ]
+
+    class Meta:
+        abstract = True
+
+    def get_offline_urls(self, request=None):
+        """Paths to precache for this page, shaped like ``get_sitemap_urls``.
+
+        Override to add sub-routes (for example of a ``RoutablePageMixin`` page);
+        each item is a dict with a ``location`` relative to the site root.
+        """
+        url = self.get_url(request=request, current_site=None)
+        return [{"location": url}] if url else []
+
+
+@register_setting(icon="download")
+class OfflineSettings(BaseSiteSetting):
+    enabled = models.BooleanField(
+        verbose_name=_("enabled"),
+        default=True,
+        help_text=_(
+            "Untick to switch offline reading off for this site: readers' browsers "
+            "then remove everything they saved."
+        ),
+    )
+    fallback_page = models.ForeignKey(
+        PAGE_MODEL,
+        verbose_name=_("offline fallback page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "What readers see when they are offline and open a page that was not "
+            "saved. Leave empty for a built-in message."
+        ),
+    )
+
+    panels = [FieldPanel("enabled"), FieldPanel("fallback_page")]
+
+    class Meta:
+        verbose_name = _("offline reading")
+
+
+class OfflineManifest(models.Model):
+    """What a site's readers can hold offline: every URL with its revision.
+
+    Written only by the background task; read by the views that serve the worker.
+    """
+
+    site = models.OneToOneField(
+        Site, on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    version = models.CharField(max_length=64)
+    # [{"url": "/trails/", "revision": "…", "size": 1234, "kind": "page", "critical": False}]
+    entries = models.JSONField(default=list)
+    # [{"url": "/broken/", "page_id": 3, "message": "…"}]
+    problems = models.JSONField(default=list)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("offline manifest")
+
+    def __str__(self):
+        return f"{self.site} @ {self.version}"
+
+    @property
+    def size(self):
+        return sum(entry["size"] for entry in self.entries)
+
+
+class OfflinePageSnapshot(models.Model):
+    """The last anonymous render of one offline page: its revision and the assets it loads.
+
+    Kept so that a publish re-renders only the pages it affects.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    page = models.ForeignKey(PAGE_MODEL, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=2048)
+    revision = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    asset_urls = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "page", "url"], name="unique_offline_snapshot"
+            )
+        ]
+
+    def __str__(self):
+        return self.url

@@ -1,0 +1,131 @@
+"""Fetching what a reader's browser will fetch, on the server, as an anonymous visitor.
+
+Pages go through Django's full middleware stack with no cookies, exactly as a
+first-time reader gets them. Static and media files are read from storage.
+"""
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.files.storage import default_storage
+from django.core.handlers.base import BaseHandler
+from django.core.signals import got_request_exception
+from django.test import RequestFactory
+from django.urls import get_urlconf, set_urlconf
+from django.utils import translation
+
+from . import conf
+
+logger = logging.getLogger(__name__)
+
+
+class FetchError(Exception):
+    """A URL that cannot be made available offline; the message is for the editor."""
+
+
+@dataclass
+class Fetched:
+    url: str
+    content: bytes
+    content_type: str = ""
+    headers: dict = field(default_factory=dict)
+
+
+class AnonymousClient:
+    """Renders site URLs in-process, the way an anonymous reader would receive them."""
+
+    def __init__(self, site):
+        self.site = site
+        self._handler = BaseHandler()
+        self._handler.load_middleware()
+        secure = site.port == 443
+        self._factory = RequestFactory(
+            SERVER_NAME=site.hostname,
+            SERVER_PORT=str(site.port),
+            **{"wsgi.url_scheme": "https" if secure else "http"},
+        )
+        self._secure = secure
+
+    def get(self, url):
+        request = self._factory.get(url, secure=self._secure)
+        errors = []
+
+        def capture_exception(sender, request=None, **kwargs):
+            if request is this_request:
+                errors.append(sys.exc_info()[1])
+
+        this_request = request
+        got_request_exception.connect(capture_exception)
+        urlconf = get_urlconf()
+        # The render may run inside an editor's request: leave its language and urlconf as they were.
+        with translation.override(translation.get_language()):
+            try:
+                response = self._handler.get_response(request)
+            finally:
+                set_urlconf(urlconf)
+                got_request_exception.disconnect(capture_exception)
+        if errors:
+            raise FetchError(f"{url} failed to render: {errors[0]!r}")
+        if response.status_code in (301, 302, 303, 307, 308):
+            raise FetchError(
+                f"{url} redirects to {response.get('Location')}; link to the final address instead."
+            )
+        if response.status_code != 200:
+            raise FetchError(f"{url} answered with status {response.status_code}.")
+        content = (
+            b"".join(response.streaming_content)
+            if response.streaming
+            else response.content
+        )
+        return Fetched(
+            url=url,
+            content=content,
+            content_type=response.get("Content-Type", ""),
+            headers=dict(response.items()),
+        )
+
+
+def _open_from_storage(path):
+    """Bytes of a static or media file, or None when ``path`` is neither."""
+    path = unquote(path)
+    static_url = urlsplit(settings.STATIC_URL or "").path
+    media_url = urlsplit(settings.MEDIA_URL or "").path
+    if static_url and static_url != "/" and path.startswith(static_url):
+        name = path[len(static_url) :]
+        if staticfiles_storage.exists(name):
+            with staticfiles_storage.open(name) as file:
+                return file.read()
+        found = finders.find(name)
+        if found:
+            with open(found, "rb") as file:
+                return file.read()
+        raise FetchError(f"The static file {path} does not exist.")
+    if media_url and media_url != "/" and path.startswith(media_url):
+        name = path[len(media_url) :]
+        if default_storage.exists(name):
+            with default_storage.open(name) as file:
+                return file.read()
+        raise FetchError(f"The media file {path} does not exist.")
+    return None
+
+
+def fetch_asset(client, url):
+    """Bytes of a same-origin asset URL, from storage or through the site."""
+    path = urlsplit(url).path
+    content = _open_from_storage(path)
+    if content is None:
+        fetched = client.get(url)
+    else:
+        fetched = Fetched(url=url, content=content)
+    limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
+    if len(fetched.content) > limit:
+        raise FetchError(
+            f"{url} is {len(fetched.content) // 1024} KiB, over the "
+            f"{limit // 1024} KiB limit (WAGTAIL_OFFLINE_MAX_ASSET_SIZE)."
+        )
+    return fetched

@@ -1,0 +1,16 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "wagtail_offline"
+
+urlpatterns = [
+    path("sw.js", views.service_worker, name="service_worker"),
+    re_path(
+        r"^offline/manifest-(?P<version>[0-9a-f]{1,64})\.json$",
+        views.manifest,
+        name="manifest",
+    ),
+    path("offline/", views.listing, name="listing"),
+    path("offline/unavailable/", views.fallback, name="fallback"),
+]

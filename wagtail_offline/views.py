@@ -1,0 +1,163 @@
+"""Views that serve what the manifest says. They read stored data and never render pages."""
+
+import hashlib
+import json
+from itertools import groupby
+
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+from wagtail.models import Page, Site
+
+from . import conf
+from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+
+CACHE_PREFIX = "wagtail-offline"
+
+
+def _site_or_404(request):
+    site = Site.find_for_request(request)
+    if site is None:
+        raise Http404("No Wagtail site matches this host.")
+    return site
+
+
+def _conditional(request, response):
+    """Answer If-None-Match with 304 when the body is unchanged."""
+    etag = '"%s"' % hashlib.sha256(response.content).hexdigest()[:32]
+    response["ETag"] = etag
+    if etag in request.headers.get("If-None-Match", ""):
+        not_modified = HttpResponseNotModified()
+        for header in ("ETag", "Cache-Control", "Content-Type"):
+            not_modified[header] = response[header]
+        return not_modified
+    return response
+
+
+def is_active(site):
+    return conf.get("WAGTAIL_OFFLINE_ENABLED") and OfflineSettings.for_site(site).enabled
+
+
+def bypass_prefixes():
+    """Paths the worker never intercepts: the admins, previews and the site's own list."""
+    prefixes = []
+    for name in ("wagtailadmin_home", "admin:index"):
+        try:
+            prefixes.append(reverse(name))
+        except NoReverseMatch:
+            pass
+    prefixes.append(reverse("wagtail_offline:service_worker"))
+    prefixes += conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")
+    return prefixes
+
+
+@require_GET
+def service_worker(request):
+    """``/sw.js``: the worker with this site's configuration; small whatever the site's size."""
+    site = _site_or_404(request)
+    active = is_active(site)
+    version = None
+    if active:
+        version = (
+            OfflineManifest.objects.filter(site=site)
+            .values_list("version", flat=True)
+            .first()
+        )
+    config = {
+        "active": active,
+        "version": version,
+        "manifestUrl": (
+            reverse("wagtail_offline:manifest", args=[version]) if version else None
+        ),
+        "cachePrefix": CACHE_PREFIX,
+        "bypassPrefixes": bypass_prefixes(),
+        "networkTimeoutMs": int(conf.get("WAGTAIL_OFFLINE_NETWORK_TIMEOUT") * 1000),
+    }
+    body = render_to_string(
+        "wagtail_offline/service_worker.js",
+        {"config": json.dumps(config, sort_keys=True)},
+    )
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    patch_vary_headers(response, ["Host"])
+    return _conditional(request, response)
+
+
+@require_GET
+def manifest(request, version):
+    """The full manifest at an immutable URL: it never changes once served."""
+    site = _site_or_404(request)
+    stored = OfflineManifest.objects.filter(site=site, version=version).first()
+    if stored is None or not is_active(site):
+        raise Http404("This offline manifest is no longer current.")
+    payload = {
+        "version": stored.version,
+        "entries": [
+            {key: entry[key] for key in ("url", "revision", "size", "kind", "critical")}
+            for entry in stored.entries
+        ],
+    }
+    response = JsonResponse(payload)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return _conditional(request, response)
+
+
+def listed_pages(site):
+    """The offline pages of ``site`` grouped into sections (its top-level pages)."""
+    page_urls = dict(
+        OfflinePageSnapshot.objects.filter(site=site, error="")
+        .order_by("page_id", "-url")  # the shortest URL of a page wins
+        .values_list("page_id", "url")
+    )
+    pages = (
+        Page.objects.filter(pk__in=page_urls)
+        .order_by("path")
+        .only("pk", "title", "seo_title", "search_description", "path", "depth")
+    )
+    root = site.root_page
+    section_length = (root.depth + 1) * Page.steplen
+
+    def section_path(page):
+        return page.path[:section_length] if page.depth > root.depth else root.path
+
+    pages = [page for page in pages if page.path.startswith(root.path)]
+    sections = {
+        section.path: section
+        for section in Page.objects.filter(
+            path__in={section_path(page) for page in pages}
+        ).only("title", "path")
+    }
+    return [
+        {
+            "title": sections[path].title if path in sections else site.site_name,
+            "pages": [
+                {
+                    "title": page.seo_title or page.title,
+                    "summary": page.search_description,
+                    "url": page_urls[page.pk],
+                }
+                for page in section_pages
+            ],
+        }
+        for path, section_pages in groupby(pages, key=section_path)
+    ]
+
+
+@require_GET
+def listing(request):
+    """``/offline/``: what can be read offline, like a sitemap for people."""
+    site = _site_or_404(request)
+    return render(
+        request,
+        "wagtail_offline/listing.html",
+        {"sections": listed_pages(site), "site": site},
+    )
+
+
+@require_GET
+def fallback(request):
+    """The built-in page shown offline when the editors chose no fallback page."""
+    return render(request, "wagtail_offline/fallback.html", {})
