@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from wagtail.models import Locale, Page, Site
 
 from tests.factories import StandardPageFactory
@@ -22,6 +23,7 @@ def root_page(db):
 @pytest.fixture
 def home(root_page):
     """A flagged-nothing home page as the root of the default site (localhost)."""
+    cache.clear()  # Wagtail caches site root paths; transactional tests flush the tables under it.
     Site.objects.all().delete()
     for child in root_page.get_children():
         child.delete()

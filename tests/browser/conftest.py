@@ -1,0 +1,50 @@
+"""Real-browser tests: Playwright drives Chromium against Django's live server.
+
+Debian's Chromium (/usr/bin/chromium) is used when present; elsewhere a browser
+that Playwright manages. Under CI=true a missing browser fails the run.
+"""
+
+import os
+import shutil
+
+import pytest
+
+# pytest-playwright keeps an asyncio loop running for the whole session.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def find_chromium():
+    candidates = [os.environ.get("WAGTAIL_OFFLINE_CHROMIUM")]
+    candidates += [shutil.which(name) for name in ("chromium", "chromium-browser")]
+    candidates.append("/usr/bin/chromium")
+    return next((path for path in candidates if path and os.path.exists(path)), None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    executable = find_chromium()
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if executable:
+        return {**args, "executable_path": executable}
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            "No Chromium found for the browser tests: install it (apt-get install chromium) "
+            "or set WAGTAIL_OFFLINE_CHROMIUM. Under CI=true this is a failure, not a skip."
+        )
+    return args  # A developer's Playwright-managed browser, if they installed one.
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)

@@ -1,0 +1,71 @@
+"""What a browser test does with the service worker: wait for it, read Cache Storage."""
+
+import time
+
+WAIT_FOR_ACTIVE_WORKER = """async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const worker = registration.active;
+    if (worker.state !== "activated") {
+        await new Promise((resolve) => worker.addEventListener("statechange", () => {
+            if (worker.state === "activated") resolve();
+        }));
+    }
+    if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) =>
+            navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+    }
+    return worker.scriptURL;
+}"""
+
+CACHED_URLS = """async () => {
+    const result = {};
+    for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        result[name] = (await cache.keys()).map((request) => {
+            const url = new URL(request.url);
+            return url.pathname + url.search;
+        });
+    }
+    return result;
+}"""
+
+CACHED_BODIES = """async () => {
+    const bodies = [];
+    for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        for (const request of await cache.keys()) {
+            const response = await cache.match(request);
+            bodies.push([new URL(request.url).pathname, await response.text()]);
+        }
+    }
+    return bodies;
+}"""
+
+
+def visit_and_wait_for_worker(page, url):
+    response = page.goto(url)
+    page.evaluate(WAIT_FOR_ACTIVE_WORKER)
+    return response
+
+
+def cached_urls(page):
+    """Every URL in Cache Storage, whatever the cache."""
+    return {url for urls in page.evaluate(CACHED_URLS).values() for url in urls}
+
+
+def cache_names(page):
+    return set(page.evaluate(CACHED_URLS))
+
+
+def cached_bodies(page):
+    return page.evaluate(CACHED_BODIES)
+
+
+def wait_until(condition, timeout=15, interval=0.2, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")

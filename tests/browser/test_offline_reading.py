@@ -1,0 +1,105 @@
+"""The foundation, end to end in Chromium: an editor flags pages, the network goes, a reader still reads."""
+
+import pytest
+from wagtail_factories import ImageFactory
+
+from tests.browser.offline import (
+    cached_urls,
+    visit_and_wait_for_worker,
+    wait_until,
+)
+from tests.factories import PlainPageFactory, StandardPageFactory, restrict_with_password
+from wagtail_offline.manifest import rebuild_site_manifest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def trail_site(site, home, live_server):
+    trails = StandardPageFactory(
+        parent=home, title="Trails", slug="trails", offline_available=True, offline_include_subpages=True
+    )
+    ridge = StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge", image=ImageFactory())
+    notes = StandardPageFactory(parent=trails, title="Ranger notes", slug="notes")
+    restrict_with_password(notes)
+    PlainPageFactory(parent=home, title="Coming soon", slug="soon")
+    rebuild_site_manifest(site)
+    return {"site": site, "home": home, "trails": trails, "ridge": ridge, "url": live_server.url}
+
+
+def test_a_flagged_page_and_its_subpage_render_offline_with_css_and_images(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    page.context.set_offline(True)
+
+    for path, title in (("/trails/", "Trails"), ("/trails/ridge/", "Ridge walk")):
+        response = page.goto(base + path)
+        assert response.status == 200 and response.from_service_worker
+        assert page.locator("h1").inner_text() == title
+        # The stylesheet applied: its colour for h1 and its background image.
+        assert page.eval_on_selector("h1", "h => getComputedStyle(h).color") == "rgb(47, 111, 79)"
+    photo = page.locator("img.photo")
+    photo.wait_for()
+    assert page.eval_on_selector("img.photo", "img => img.complete && img.naturalWidth") > 0
+    assert page.evaluate("document.documentElement.dataset.siteJs") == "loaded"
+
+
+def test_an_unflagged_page_shows_the_fallback_page_offline(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    page.context.set_offline(True)
+    response = page.goto(base + "/soon/")
+    assert response.status == 503
+    assert response.headers["x-wagtail-offline"] == "fallback"
+    assert page.locator("h1").inner_text() == "You are offline"
+    # The fallback is never stored under the URL that was asked for.
+    assert "/soon/" not in cached_urls(page)
+
+
+def test_a_password_protected_page_under_a_flagged_section_is_never_cached(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    urls = cached_urls(page)
+    assert {"/trails/", "/trails/ridge/", "/offline/", "/offline/unavailable/"} <= urls
+    assert "/trails/notes/" not in urls
+    assert "/soon/" not in urls
+
+
+def test_the_offline_listing_works_offline(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/")
+    page.context.set_offline(True)
+    page.goto(base + "/offline/")
+    assert page.locator("h1").inner_text() == "Available offline"
+    links = page.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert links == ["/trails/", "/trails/ridge/"]
+
+
+def test_a_page_published_after_the_first_visit_is_offline_after_the_next(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    assert "/trails/new/" not in cached_urls(page)
+
+    new = StandardPageFactory(parent=trail_site["trails"], title="New trail", slug="new", live=False)
+    new.save_revision().publish()  # The signal rebuilds the manifest; no command is run.
+
+    page.goto(base + "/trails/")
+    wait_until(lambda: "/trails/new/" in cached_urls(page), message="the new page to be cached")
+    page.context.set_offline(True)
+    response = page.goto(base + "/trails/new/")
+    assert response.status == 200
+    assert page.locator("h1").inner_text() == "New trail"
+
+
+def test_an_unpublished_page_is_no_longer_cached(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    assert "/trails/ridge/" in cached_urls(page)
+
+    trail_site["ridge"].unpublish()
+
+    page.goto(base + "/trails/")
+    wait_until(lambda: "/trails/ridge/" not in cached_urls(page), message="the page to leave the cache")
+    page.context.set_offline(True)
+    page.goto(base + "/trails/ridge/")
+    assert page.locator("h1").inner_text() == "You are offline"

@@ -1,0 +1,140 @@
+"""/sw.js, the manifest and the listing: served from stored data, with the right headers."""
+
+import json
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from tests.factories import StandardPageFactory
+from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.models import OfflineSettings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def built(site, home):
+    trails = StandardPageFactory(
+        parent=home, title="Trails", slug="trails", offline_available=True,
+        offline_include_subpages=True, search_description="Every walk we know.",
+    )
+    StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge", search_description="Windy.")
+    StandardPageFactory(parent=home, title="Safety", slug="safety", offline_available=True)
+    return rebuild_site_manifest(site)
+
+
+def worker_config(response):
+    body = response.content.decode()
+    start = body.index("const CONFIG = ") + len("const CONFIG = ")
+    return json.loads(body[start : body.index(";\n", start)])
+
+
+def test_service_worker_is_javascript_served_from_the_root_without_caching(client, built):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    config = worker_config(response)
+    assert config["version"] == built.version
+    assert config["manifestUrl"] == f"/offline/manifest-{built.version}.json"
+    assert {"/admin/", "/django-admin/", "/sw.js"} <= set(config["bypassPrefixes"])
+    assert config["networkTimeoutMs"] == 3000
+
+
+def test_service_worker_changes_only_when_the_manifest_does(client, site, built, home):
+    first = client.get("/sw.js").content
+    rebuild_site_manifest(site)
+    assert client.get("/sw.js").content == first
+    StandardPageFactory(parent=home, title="New", slug="new", offline_available=True)
+    rebuild_site_manifest(site)
+    assert client.get("/sw.js").content != first
+
+
+def test_service_worker_answers_conditional_requests(client, built):
+    etag = client.get("/sw.js")["ETag"]
+    response = client.get("/sw.js", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_manifest_is_immutable_and_lists_revisions(client, built):
+    response = client.get(f"/offline/manifest-{built.version}.json")
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]
+    data = response.json()
+    assert data["version"] == built.version
+    assert {e["url"] for e in data["entries"]} == {e["url"] for e in built.entries}
+    assert all(set(e) == {"url", "revision", "size", "kind", "critical"} for e in data["entries"])
+
+
+def test_an_outdated_manifest_url_is_gone(client, built):
+    assert client.get("/offline/manifest-0123abcd.json").status_code == 404
+
+
+def test_a_disabled_site_serves_a_worker_that_removes_itself(client, site, built):
+    settings = OfflineSettings.for_site(site)
+    settings.enabled = False
+    settings.save()
+    config = worker_config(client.get("/sw.js"))
+    assert config["active"] is False and config["manifestUrl"] is None
+    assert client.get(f"/offline/manifest-{built.version}.json").status_code == 404
+
+
+def test_the_global_switch_turns_every_site_off(client, built, settings):
+    settings.WAGTAIL_OFFLINE_ENABLED = False
+    assert worker_config(client.get("/sw.js"))["active"] is False
+
+
+def test_listing_groups_offline_pages_by_section(client, built):
+    response = client.get("/offline/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index("Trails") < html.index("Ridge walk") < html.index("Safety")
+    assert 'href="/trails/ridge/"' in html and "Windy." in html
+    assert response.context["sections"] == [
+        {"title": "Trails", "pages": [
+            {"title": "Trails", "summary": "Every walk we know.", "url": "/trails/"},
+            {"title": "Ridge walk", "summary": "Windy.", "url": "/trails/ridge/"},
+        ]},
+        {"title": "Safety", "pages": [{"title": "Safety", "summary": "", "url": "/safety/"}]},
+    ]
+
+
+def test_serving_the_worker_and_manifest_takes_constant_queries(client, site, home, django_assert_max_num_queries):
+    sections = [
+        StandardPageFactory(parent=home, title=f"S{i}", slug=f"s{i}", offline_available=True)
+        for i in range(30)
+    ]
+    manifest = rebuild_site_manifest(site)
+    assert len([e for e in manifest.entries if e["kind"] == "page"]) == len(sections)
+    with django_assert_max_num_queries(4):
+        client.get("/sw.js")
+    with django_assert_max_num_queries(4):
+        client.get(f"/offline/manifest-{manifest.version}.json")
+
+
+def render_head(request):
+    return Template("{% load wagtail_offline %}{% offline_head %}").render(Context({"request": request}))
+
+
+def test_offline_head_registers_with_an_external_script(site):
+    html = render_head(RequestFactory().get("/", HTTP_HOST="localhost"))
+    assert 'src="/static/wagtail_offline/register.js"' in html
+    assert 'data-service-worker="/sw.js"' in html
+    assert "data-unregister" not in html
+    assert "<script>" not in html  # nothing inline: works under a strict CSP
+
+
+def test_offline_head_unregisters_when_the_site_switches_offline_off(site):
+    settings = OfflineSettings.for_site(site)
+    settings.enabled = False
+    settings.save()
+    assert "data-unregister" in render_head(RequestFactory().get("/", HTTP_HOST="localhost"))
+
+
+def test_offline_head_is_silent_in_previews_and_without_a_request(site):
+    request = RequestFactory().get("/", HTTP_HOST="localhost")
+    request.is_preview = True
+    assert render_head(request) == ""
+    assert Template("{% load wagtail_offline %}{% offline_head %}").render(Context({})) == ""
