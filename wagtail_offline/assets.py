@@ -45,7 +45,9 @@ def parse_srcset(value):
     urls = []
     position, length = 0, len(value)
     while position < length:
-        while position < length and (value[position].isspace() or value[position] == ","):
+        while position < length and (
+            value[position].isspace() or value[position] == ","
+        ):
             position += 1
         start = position
         while position < length and not value[position].isspace():
@@ -84,7 +86,11 @@ def urls_in_html(html):
         if rels & LINK_RELS:
             urls.append(link["href"])
     for tag, attribute in URL_ATTRIBUTES:
-        urls += [element[attribute] for element in soup.find_all(tag) if element.get(attribute)]
+        urls += [
+            element[attribute]
+            for element in soup.find_all(tag)
+            if element.get(attribute)
+        ]
     for tag in SRCSET_TAGS:
         for element in soup.find_all(tag, srcset=True):
             urls += parse_srcset(element["srcset"])

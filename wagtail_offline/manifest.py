@@ -72,8 +72,14 @@ class Build:
         base_url = urljoin(self.origin + url, base_href or "")
         asset_urls, foreign = same_origin_paths(raw_urls, base_url, self.origin)
         for foreign_url in foreign:
-            self.report(foreign_url, f"{foreign_url} is on another site and will not work offline.", page_id)
-        return Rendered(url, revision_of(fetched.content), len(fetched.content), asset_urls)
+            self.report(
+                foreign_url,
+                f"{foreign_url} is on another site and will not work offline.",
+                page_id,
+            )
+        return Rendered(
+            url, revision_of(fetched.content), len(fetched.content), asset_urls
+        )
 
     def asset(self, url):
         """(revision, size) of an asset, following stylesheets' imports; None if unusable."""
@@ -92,9 +98,14 @@ class Build:
         self._assets[url] = (revision_of(fetched.content), len(fetched.content))
         if _is_stylesheet(url, fetched.content_type):
             css = fetched.content.decode("utf-8", "replace")
-            nested, foreign = same_origin_paths(urls_in_css(css), self.origin + url, self.origin)
+            nested, foreign = same_origin_paths(
+                urls_in_css(css), self.origin + url, self.origin
+            )
             for foreign_url in foreign:
-                self.report(foreign_url, f"{foreign_url} (from {url}) is on another site and will not work offline.")
+                self.report(
+                    foreign_url,
+                    f"{foreign_url} (from {url}) is on another site and will not work offline.",
+                )
             self._assets[url] += (nested,)
         else:
             self._assets[url] += ((),)
@@ -169,12 +180,16 @@ def rebuild_site_manifest(site, page_ids=None):
             if snapshot.url in entries:
                 continue
             add_page_like(
-                Rendered(snapshot.url, snapshot.revision, snapshot.size, snapshot.asset_urls),
+                Rendered(
+                    snapshot.url, snapshot.revision, snapshot.size, snapshot.asset_urls
+                ),
                 "page",
                 False,
             )
 
-    return _store(site, sorted(entries.values(), key=lambda e: e["url"]), build.problems)
+    return _store(
+        site, sorted(entries.values(), key=lambda e: e["url"]), build.problems
+    )
 
 
 class ManifestError(Exception):

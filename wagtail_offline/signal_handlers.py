@@ -28,7 +28,9 @@ def affected_page_ids(page):
 def referring_page_ids(page):
     """Pages whose content links to or embeds ``page`` (Wagtail's reference index)."""
     page_type = ContentType.objects.get_for_model(Page)
-    references = ReferenceIndex.get_references_to(page).filter(base_content_type=page_type)
+    references = ReferenceIndex.get_references_to(page).filter(
+        base_content_type=page_type
+    )
     return [int(pk) for pk in references.values_list("object_id", flat=True).distinct()]
 
 
@@ -36,11 +38,24 @@ def page_changed(instance, **kwargs):
     schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
 
 
-def page_moved(instance, url_path_before, url_path_after, parent_page_before, parent_page_after, **kwargs):
+def page_moved(
+    instance,
+    url_path_before,
+    url_path_after,
+    parent_page_before,
+    parent_page_after,
+    **kwargs,
+):
     # Every page below the moved one has a new URL.
-    ids = set(Page.objects.descendant_of(instance, inclusive=True).values_list("pk", flat=True))
+    ids = set(
+        Page.objects.descendant_of(instance, inclusive=True).values_list(
+            "pk", flat=True
+        )
+    )
     ids |= affected_page_ids(parent_page_before) | affected_page_ids(parent_page_after)
-    site_ids = set(sites_containing(parent_page_before)) | set(sites_containing(instance))
+    site_ids = set(sites_containing(parent_page_before)) | set(
+        sites_containing(instance)
+    )
     schedule_rebuild(site_ids, ids)
 
 
@@ -71,5 +86,7 @@ def register_signal_handlers():
             dispatch_uid=f"wagtail_offline_restriction_{signal is post_save}",
         )
     post_save.connect(
-        offline_settings_changed, sender=OfflineSettings, dispatch_uid="wagtail_offline_settings"
+        offline_settings_changed,
+        sender=OfflineSettings,
+        dispatch_uid="wagtail_offline_settings",
     )

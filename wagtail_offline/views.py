@@ -27,7 +27,7 @@ def _site_or_404(request):
 
 def _conditional(request, response):
     """Answer If-None-Match with 304 when the body is unchanged."""
-    etag = '"%s"' % hashlib.sha256(response.content).hexdigest()[:32]
+    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     response["ETag"] = etag
     if etag in request.headers.get("If-None-Match", ""):
         not_modified = HttpResponseNotModified()
@@ -38,7 +38,9 @@ def _conditional(request, response):
 
 
 def is_active(site):
-    return conf.get("WAGTAIL_OFFLINE_ENABLED") and OfflineSettings.for_site(site).enabled
+    return (
+        conf.get("WAGTAIL_OFFLINE_ENABLED") and OfflineSettings.for_site(site).enabled
+    )
 
 
 def bypass_prefixes():

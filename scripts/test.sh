@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what it needs, lints, checks migrations, runs pytest.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/test_views.py -k worker`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+
+# The browser tests use Debian's Chromium; never a downloaded browser build.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${WAGTAIL_OFFLINE_CHROMIUM:-}" ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing Debian's Chromium for the browser tests..."
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "Chromium is not installed: the browser tests will fail under CI=true." >&2
+    fi
+fi
+
+echo "== ruff"
+.venv/bin/ruff check wagtail_offline tests sandbox benchmarks
+.venv/bin/ruff format --check wagtail_offline tests sandbox benchmarks
+
+echo "== migrations"
+DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python -m django makemigrations --check --dry-run
+
+echo "== pytest"
+# Two workers: the 2-core CI machine, and at most two browsers at a time.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
