@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -74,7 +75,40 @@ class OfflineSettings(BaseSiteSetting):
         ),
     )
 
-    panels = [FieldPanel("enabled"), FieldPanel("fallback_page")]
+    include_documents = models.BooleanField(
+        verbose_name=_("include linked documents"),
+        default=False,
+        help_text=_(
+            "Documents (PDFs and others) linked from offline pages are saved too. "
+            "Documents in private collections never are."
+        ),
+    )
+    network_timeout = models.FloatField(
+        verbose_name=_("network timeout (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.5), MaxValueValidator(60)],
+        help_text=_(
+            "How long a reader's browser waits for a slow network before showing the "
+            "saved copy of a page. Leave empty for the site default (3 seconds)."
+        ),
+    )
+    persistent_storage = models.BooleanField(
+        verbose_name=_("ask for persistent storage"),
+        default=False,
+        help_text=_(
+            "Ask readers' browsers not to evict saved pages when storage runs low. "
+            "Some browsers ask the reader for permission."
+        ),
+    )
+
+    panels = [
+        FieldPanel("enabled"),
+        FieldPanel("fallback_page"),
+        FieldPanel("include_documents"),
+        FieldPanel("network_timeout"),
+        FieldPanel("persistent_storage"),
+    ]
 
     class Meta:
         verbose_name = _("offline reading")
@@ -94,6 +128,8 @@ class OfflineManifest(models.Model):
     entries = models.JSONField(default=list)
     # [{"url": "/broken/", "page_id": 3, "message": "…"}]
     problems = models.JSONField(default=list)
+    # Fingerprint of the static files the entries were built from; a deploy changes it.
+    static_fingerprint = models.CharField(max_length=64, blank=True)
     built_at = models.DateTimeField(auto_now=True)
 
     class Meta:
