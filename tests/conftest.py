@@ -29,7 +29,11 @@ def home(root_page):
         child.delete()
     home = StandardPageFactory(parent=root_page, title="Home", slug="home")
     Site.objects.create(
-        hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Trails"
+        hostname="localhost",
+        port=80,
+        root_page=home,
+        is_default_site=True,
+        site_name="Trails",
     )
     return home
 

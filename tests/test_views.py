@@ -16,11 +16,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def built(site, home):
     trails = StandardPageFactory(
-        parent=home, title="Trails", slug="trails", offline_available=True,
-        offline_include_subpages=True, search_description="Every walk we know.",
+        parent=home,
+        title="Trails",
+        slug="trails",
+        offline_available=True,
+        offline_include_subpages=True,
+        search_description="Every walk we know.",
     )
-    StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge", search_description="Windy.")
-    StandardPageFactory(parent=home, title="Safety", slug="safety", offline_available=True)
+    StandardPageFactory(
+        parent=trails, title="Ridge walk", slug="ridge", search_description="Windy."
+    )
+    StandardPageFactory(
+        parent=home, title="Safety", slug="safety", offline_available=True
+    )
     return rebuild_site_manifest(site)
 
 
@@ -30,7 +38,9 @@ def worker_config(response):
     return json.loads(body[start : body.index(";\n", start)])
 
 
-def test_service_worker_is_javascript_served_from_the_root_without_caching(client, built):
+def test_service_worker_is_javascript_served_from_the_root_without_caching(
+    client, built
+):
     response = client.get("/sw.js")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
@@ -65,7 +75,10 @@ def test_manifest_is_immutable_and_lists_revisions(client, built):
     data = response.json()
     assert data["version"] == built.version
     assert {e["url"] for e in data["entries"]} == {e["url"] for e in built.entries}
-    assert all(set(e) == {"url", "revision", "size", "kind", "critical"} for e in data["entries"])
+    assert all(
+        set(e) == {"url", "revision", "size", "kind", "critical"}
+        for e in data["entries"]
+    )
 
 
 def test_an_outdated_manifest_url_is_gone(client, built):
@@ -93,17 +106,31 @@ def test_listing_groups_offline_pages_by_section(client, built):
     assert html.index("Trails") < html.index("Ridge walk") < html.index("Safety")
     assert 'href="/trails/ridge/"' in html and "Windy." in html
     assert response.context["sections"] == [
-        {"title": "Trails", "pages": [
-            {"title": "Trails", "summary": "Every walk we know.", "url": "/trails/"},
-            {"title": "Ridge walk", "summary": "Windy.", "url": "/trails/ridge/"},
-        ]},
-        {"title": "Safety", "pages": [{"title": "Safety", "summary": "", "url": "/safety/"}]},
+        {
+            "title": "Trails",
+            "pages": [
+                {
+                    "title": "Trails",
+                    "summary": "Every walk we know.",
+                    "url": "/trails/",
+                },
+                {"title": "Ridge walk", "summary": "Windy.", "url": "/trails/ridge/"},
+            ],
+        },
+        {
+            "title": "Safety",
+            "pages": [{"title": "Safety", "summary": "", "url": "/safety/"}],
+        },
     ]
 
 
-def test_serving_the_worker_and_manifest_takes_constant_queries(client, site, home, django_assert_max_num_queries):
+def test_serving_the_worker_and_manifest_takes_constant_queries(
+    client, site, home, django_assert_max_num_queries
+):
     sections = [
-        StandardPageFactory(parent=home, title=f"S{i}", slug=f"s{i}", offline_available=True)
+        StandardPageFactory(
+            parent=home, title=f"S{i}", slug=f"s{i}", offline_available=True
+        )
         for i in range(30)
     ]
     manifest = rebuild_site_manifest(site)
@@ -115,7 +142,9 @@ def test_serving_the_worker_and_manifest_takes_constant_queries(client, site, ho
 
 
 def render_head(request):
-    return Template("{% load wagtail_offline %}{% offline_head %}").render(Context({"request": request}))
+    return Template("{% load wagtail_offline %}{% offline_head %}").render(
+        Context({"request": request})
+    )
 
 
 def test_offline_head_registers_with_an_external_script(site):
@@ -130,11 +159,16 @@ def test_offline_head_unregisters_when_the_site_switches_offline_off(site):
     settings = OfflineSettings.for_site(site)
     settings.enabled = False
     settings.save()
-    assert "data-unregister" in render_head(RequestFactory().get("/", HTTP_HOST="localhost"))
+    assert "data-unregister" in render_head(
+        RequestFactory().get("/", HTTP_HOST="localhost")
+    )
 
 
 def test_offline_head_is_silent_in_previews_and_without_a_request(site):
     request = RequestFactory().get("/", HTTP_HOST="localhost")
     request.is_preview = True
     assert render_head(request) == ""
-    assert Template("{% load wagtail_offline %}{% offline_head %}").render(Context({})) == ""
+    assert (
+        Template("{% load wagtail_offline %}{% offline_head %}").render(Context({}))
+        == ""
+    )

@@ -6,7 +6,6 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 
-
 def serve_media(request, path):
     # MEDIA_ROOT is read per request: tests point it at a temporary folder.
     return serve(request, path, document_root=settings.MEDIA_ROOT)

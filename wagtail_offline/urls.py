@@ -13,4 +13,6 @@ urlpatterns = [
     ),
     path("offline/", views.listing, name="listing"),
     path("offline/unavailable/", views.fallback, name="fallback"),
+    path("offline/report/", views.report, name="report"),
+    path("offline/csrf-token/", views.csrf_token, name="csrf_token"),
 ]

@@ -2,18 +2,29 @@
 
 import hashlib
 import json
+import logging
 from itertools import groupby
 
-from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotModified,
+    JsonResponse,
+)
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Page, Site
 
 from . import conf
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+
+logger = logging.getLogger(__name__)
 
 CACHE_PREFIX = "wagtail-offline"
 
@@ -37,9 +48,15 @@ def _conditional(request, response):
     return response
 
 
-def is_active(site):
-    return (
-        conf.get("WAGTAIL_OFFLINE_ENABLED") and OfflineSettings.for_site(site).enabled
+def is_active(site, offline_settings=None):
+    offline_settings = offline_settings or OfflineSettings.for_site(site)
+    return bool(conf.get("WAGTAIL_OFFLINE_ENABLED") and offline_settings.enabled)
+
+
+def network_timeout(offline_settings):
+    """Seconds a navigation waits for the network: the site's own, else the project's."""
+    return offline_settings.network_timeout or conf.get(
+        "WAGTAIL_OFFLINE_NETWORK_TIMEOUT"
     )
 
 
@@ -60,7 +77,8 @@ def bypass_prefixes():
 def service_worker(request):
     """``/sw.js``: the worker with this site's configuration; small whatever the site's size."""
     site = _site_or_404(request)
-    active = is_active(site)
+    offline_settings = OfflineSettings.for_site(site)
+    active = is_active(site, offline_settings)
     version = None
     if active:
         version = (
@@ -76,7 +94,8 @@ def service_worker(request):
         ),
         "cachePrefix": CACHE_PREFIX,
         "bypassPrefixes": bypass_prefixes(),
-        "networkTimeoutMs": int(conf.get("WAGTAIL_OFFLINE_NETWORK_TIMEOUT") * 1000),
+        "networkTimeoutMs": int(network_timeout(offline_settings) * 1000),
+        "reportUrl": reverse("wagtail_offline:report"),
     }
     body = render_to_string(
         "wagtail_offline/service_worker.js",
@@ -163,3 +182,37 @@ def listing(request):
 def fallback(request):
     """The built-in page shown offline when the editors chose no fallback page."""
     return render(request, "wagtail_offline/fallback.html", {})
+
+
+MAX_REPORT_BYTES = 64 * 1024
+
+
+@csrf_exempt
+@require_POST
+def report(request):
+    """Readers' workers report the entries they could not store; developers read the log."""
+    if len(request.body) > MAX_REPORT_BYTES:
+        return HttpResponse(status=413)
+    try:
+        payload = json.loads(request.body)
+        failures = payload["failures"][:50]
+        lines = [f"{failure['url']}: {failure['message']}" for failure in failures]
+    except (ValueError, KeyError, TypeError):
+        return HttpResponseBadRequest('Expected {"failures": [{"url", "message"}]}.')
+    site = Site.find_for_request(request)
+    logger.warning(
+        "wagtail-offline: a reader's browser could not store %d entries of %s (version %s):\n%s",
+        len(lines),
+        site,
+        str(payload.get("version"))[:64],
+        "\n".join(lines),
+    )
+    return HttpResponse(status=204)
+
+
+@require_GET
+def csrf_token(request):
+    """A fresh CSRF token, for forms on pages that were read from the offline cache."""
+    response = JsonResponse({"token": get_token(request)})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -8,6 +8,14 @@ import os
 import shutil
 
 import pytest
+from wagtail_factories import ImageFactory
+
+from tests.factories import (
+    PlainPageFactory,
+    StandardPageFactory,
+    restrict_with_password,
+)
+from wagtail_offline.manifest import rebuild_site_manifest
 
 # pytest-playwright keeps an asyncio loop running for the whole session.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -48,3 +56,29 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def trail_site(site, home, live_server):
+    """A trail guide: /trails/ flagged with its subpages, /trails/notes/ private, /soon/ not flagged."""
+    trails = StandardPageFactory(
+        parent=home,
+        title="Trails",
+        slug="trails",
+        offline_available=True,
+        offline_include_subpages=True,
+    )
+    ridge = StandardPageFactory(
+        parent=trails, title="Ridge walk", slug="ridge", image=ImageFactory()
+    )
+    notes = StandardPageFactory(parent=trails, title="Ranger notes", slug="notes")
+    restrict_with_password(notes)
+    PlainPageFactory(parent=home, title="Coming soon", slug="soon")
+    rebuild_site_manifest(site)
+    return {
+        "site": site,
+        "home": home,
+        "trails": trails,
+        "ridge": ridge,
+        "url": live_server.url,
+    }

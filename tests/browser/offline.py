@@ -69,3 +69,31 @@ def wait_until(condition, timeout=15, interval=0.2, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")
+
+
+ACTIVE_WORKER_SETTLED = """async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    return Boolean(registration && registration.active && !registration.installing
+        && !registration.waiting && registration.active.state === "activated");
+}"""
+
+
+def manifest_versions(page):
+    """Versions of the manifests the worker has stored (normally exactly one)."""
+    return {
+        url.split("manifest-")[1].split(".json")[0]
+        for url in cached_urls(page)
+        if "/offline/manifest-" in url and "?" not in url
+    }
+
+
+def wait_for_new_worker(page, old_versions, timeout=15):
+    """Wait until a worker with another manifest has installed and activated."""
+    wait_until(
+        lambda: (
+            manifest_versions(page) - set(old_versions)
+            and page.evaluate(ACTIVE_WORKER_SETTLED)
+        ),
+        timeout=timeout,
+        message="a new worker to activate",
+    )

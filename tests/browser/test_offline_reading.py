@@ -1,33 +1,22 @@
 """The foundation, end to end in Chromium: an editor flags pages, the network goes, a reader still reads."""
 
 import pytest
-from wagtail_factories import ImageFactory
 
 from tests.browser.offline import (
     cached_urls,
+    manifest_versions,
     visit_and_wait_for_worker,
+    wait_for_new_worker,
     wait_until,
 )
-from tests.factories import PlainPageFactory, StandardPageFactory, restrict_with_password
-from wagtail_offline.manifest import rebuild_site_manifest
+from tests.factories import StandardPageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def trail_site(site, home, live_server):
-    trails = StandardPageFactory(
-        parent=home, title="Trails", slug="trails", offline_available=True, offline_include_subpages=True
-    )
-    ridge = StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge", image=ImageFactory())
-    notes = StandardPageFactory(parent=trails, title="Ranger notes", slug="notes")
-    restrict_with_password(notes)
-    PlainPageFactory(parent=home, title="Coming soon", slug="soon")
-    rebuild_site_manifest(site)
-    return {"site": site, "home": home, "trails": trails, "ridge": ridge, "url": live_server.url}
-
-
-def test_a_flagged_page_and_its_subpage_render_offline_with_css_and_images(page, trail_site):
+def test_a_flagged_page_and_its_subpage_render_offline_with_css_and_images(
+    page, trail_site
+):
     base = trail_site["url"]
     visit_and_wait_for_worker(page, base + "/trails/")
     page.context.set_offline(True)
@@ -37,10 +26,16 @@ def test_a_flagged_page_and_its_subpage_render_offline_with_css_and_images(page,
         assert response.status == 200 and response.from_service_worker
         assert page.locator("h1").inner_text() == title
         # The stylesheet applied: its colour for h1 and its background image.
-        assert page.eval_on_selector("h1", "h => getComputedStyle(h).color") == "rgb(47, 111, 79)"
+        assert (
+            page.eval_on_selector("h1", "h => getComputedStyle(h).color")
+            == "rgb(47, 111, 79)"
+        )
     photo = page.locator("img.photo")
     photo.wait_for()
-    assert page.eval_on_selector("img.photo", "img => img.complete && img.naturalWidth") > 0
+    assert (
+        page.eval_on_selector("img.photo", "img => img.complete && img.naturalWidth")
+        > 0
+    )
     assert page.evaluate("document.documentElement.dataset.siteJs") == "loaded"
 
 
@@ -56,7 +51,9 @@ def test_an_unflagged_page_shows_the_fallback_page_offline(page, trail_site):
     assert "/soon/" not in cached_urls(page)
 
 
-def test_a_password_protected_page_under_a_flagged_section_is_never_cached(page, trail_site):
+def test_a_password_protected_page_under_a_flagged_section_is_never_cached(
+    page, trail_site
+):
     base = trail_site["url"]
     visit_and_wait_for_worker(page, base + "/trails/")
     urls = cached_urls(page)
@@ -71,20 +68,28 @@ def test_the_offline_listing_works_offline(page, trail_site):
     page.context.set_offline(True)
     page.goto(base + "/offline/")
     assert page.locator("h1").inner_text() == "Available offline"
-    links = page.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    links = page.locator("main a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     assert links == ["/trails/", "/trails/ridge/"]
 
 
-def test_a_page_published_after_the_first_visit_is_offline_after_the_next(page, trail_site):
+def test_a_page_published_after_the_first_visit_is_offline_after_the_next(
+    page, trail_site
+):
     base = trail_site["url"]
     visit_and_wait_for_worker(page, base + "/trails/")
     assert "/trails/new/" not in cached_urls(page)
 
-    new = StandardPageFactory(parent=trail_site["trails"], title="New trail", slug="new", live=False)
+    new = StandardPageFactory(
+        parent=trail_site["trails"], title="New trail", slug="new", live=False
+    )
     new.save_revision().publish()  # The signal rebuilds the manifest; no command is run.
 
     page.goto(base + "/trails/")
-    wait_until(lambda: "/trails/new/" in cached_urls(page), message="the new page to be cached")
+    wait_until(
+        lambda: "/trails/new/" in cached_urls(page), message="the new page to be cached"
+    )
     page.context.set_offline(True)
     response = page.goto(base + "/trails/new/")
     assert response.status == 200
@@ -95,11 +100,18 @@ def test_an_unpublished_page_is_no_longer_cached(page, trail_site):
     base = trail_site["url"]
     visit_and_wait_for_worker(page, base + "/trails/")
     assert "/trails/ridge/" in cached_urls(page)
+    versions = manifest_versions(page)
 
     trail_site["ridge"].unpublish()
 
+    page.goto(base + "/trails/")  # The browser checks /sw.js and finds a new worker.
+    wait_for_new_worker(page, versions)
+    # The page open while it activated has gone: what the new manifest dropped goes too.
     page.goto(base + "/trails/")
-    wait_until(lambda: "/trails/ridge/" not in cached_urls(page), message="the page to leave the cache")
+    wait_until(
+        lambda: "/trails/ridge/" not in cached_urls(page),
+        message="the page to leave the cache",
+    )
     page.context.set_offline(True)
     page.goto(base + "/trails/ridge/")
     assert page.locator("h1").inner_text() == "You are offline"

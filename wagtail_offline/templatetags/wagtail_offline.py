@@ -1,9 +1,10 @@
 from django import template
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from wagtail.models import Site
 
-from ..views import is_active
+from ..models import OfflineSettings
+from ..views import CACHE_PREFIX, is_active
 
 register = template.Library()
 
@@ -17,10 +18,19 @@ def offline_head(context):
     site = Site.find_for_request(request)
     if site is None:
         return ""
+    try:
+        service_worker_url = reverse("wagtail_offline:service_worker")
+        csrf_token_url = reverse("wagtail_offline:csrf_token")
+    except NoReverseMatch:  # The URLs are not installed; the W002 check says so.
+        return ""
+    offline_settings = OfflineSettings.for_site(site)
     return render_to_string(
         "wagtail_offline/head.html",
         {
-            "service_worker_url": reverse("wagtail_offline:service_worker"),
-            "active": is_active(site),
+            "service_worker_url": service_worker_url,
+            "csrf_token_url": csrf_token_url,
+            "cache_prefix": CACHE_PREFIX,
+            "active": is_active(site, offline_settings),
+            "persist": offline_settings.persistent_storage,
         },
     )

@@ -1,25 +1,74 @@
-// Registers (or, when the site switched offline reading off, removes) the site's service worker.
-// Loaded by {% offline_head %}; an external script so that a strict Content-Security-Policy works.
+// Registers the site's service worker, or removes it when the site switched offline reading off.
+// Loaded by {% offline_head %}: an external script, so that a strict Content-Security-Policy works.
 (function () {
   "use strict";
   var script = document.currentScript;
   if (!script || !("serviceWorker" in navigator)) return;
-  var workerUrl = new URL(script.dataset.serviceWorker, location.href).href;
+  var options = script.dataset;
+  var workerUrl = new URL(options.serviceWorker, location.href).href;
+  var scope = new URL("/", location.href).href;
 
-  if ("unregister" in script.dataset) {
+  if ("unregister" in options) {
+    removeWorker();
+    return;
+  }
+
+  // updateViaCache "none": the browser always asks the server whether the worker changed.
+  navigator.serviceWorker
+    .register(workerUrl, { scope: scope, updateViaCache: "none" })
+    .catch(function (error) {
+      console.warn("wagtail-offline: the service worker could not be registered.", error);
+    });
+
+  if ("persist" in options && navigator.storage && navigator.storage.persist) {
+    navigator.storage.persisted().then(function (persisted) {
+      if (!persisted) navigator.storage.persist();
+    });
+  }
+
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    if (event.data && event.data.type === "wagtail-offline:precache-failed") {
+      console.warn("wagtail-offline: these could not be saved for offline reading:", event.data.failures);
+    }
+  });
+
+  // A page read from the offline cache carries the CSRF token of an anonymous render,
+  // not this reader's: fetch a fresh one before a form is sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var input = form.querySelector && form.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!input || form.dataset.wagtailOfflineTokenFresh) return;
+    event.preventDefault();
+    fetch(options.csrfTokenUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) {
+        if (data && data.token) input.value = data.token;
+      })
+      .catch(function () {
+        // Still offline: send it anyway; the browser shows its own error.
+      })
+      .then(function () {
+        form.dataset.wagtailOfflineTokenFresh = "true";
+        if (form.requestSubmit) form.requestSubmit(event.submitter || undefined);
+        else form.submit();
+      });
+  });
+
+  function removeWorker() {
     navigator.serviceWorker.getRegistrations().then(function (registrations) {
       registrations.forEach(function (registration) {
         var worker = registration.active || registration.waiting || registration.installing;
         if (worker && worker.scriptURL === workerUrl) registration.unregister();
       });
     });
-    return;
-  }
-
-  // updateViaCache "none": the browser always asks the server whether /sw.js changed.
-  navigator.serviceWorker
-    .register(workerUrl, { scope: "/", updateViaCache: "none" })
-    .catch(function (error) {
-      console.warn("wagtail-offline: the service worker could not be registered.", error);
+    if (!window.caches) return;
+    var prefix = options.cachePrefix + ":" + scope + ":";
+    caches.keys().then(function (names) {
+      names.forEach(function (name) {
+        if (name.indexOf(prefix) === 0) caches.delete(name);
+      });
     });
+  }
 })();

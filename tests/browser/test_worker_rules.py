@@ -1,0 +1,352 @@
+"""The service worker's rules, each shown in Chromium."""
+
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests import server_faults as server_faults_module
+from tests.browser.offline import (
+    cache_names,
+    cached_urls,
+    manifest_versions,
+    visit_and_wait_for_worker,
+    wait_for_new_worker,
+    wait_until,
+)
+from tests.factories import FormFieldFactory, FormPageFactory, StandardPageFactory
+from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.models import OfflineManifest, OfflineSettings
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REGISTRATIONS = "navigator.serviceWorker.getRegistrations().then((r) => r.length)"
+
+
+class ServerLog:
+    """Counts what reaches the network, from pages and from the worker alike."""
+
+    def __init__(self, context):
+        self.paths = Counter()
+        context.route("**/*", self._record)
+
+    def _record(self, route):
+        self.paths[urlsplit(route.request.url).path] += 1
+        route.continue_()
+
+
+def set_offline_settings(site, **values):
+    offline_settings = OfflineSettings.for_site(site)
+    for name, value in values.items():
+        setattr(offline_settings, name, value)
+    offline_settings.save()
+
+
+def entry_revisions(site):
+    manifest = OfflineManifest.objects.get(site=site)
+    return {entry["url"]: entry["revision"] for entry in manifest.entries}
+
+
+def test_an_edit_downloads_only_the_entries_that_changed(page, trail_site):
+    site, trails = trail_site["site"], trail_site["trails"]
+    for number in range(100):
+        StandardPageFactory(
+            parent=trails, title=f"Walk {number}", slug=f"walk-{number}"
+        )
+    rebuild_site_manifest(site)
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    before = entry_revisions(site)
+    assert sum(1 for url in cached_urls(page) if url.startswith("/trails/walk-")) == 100
+
+    log = ServerLog(page.context)
+    walk = trails.get_children().get(slug="walk-7").specific
+    walk.body = "<p>Rerouted around the landslip.</p>"
+    walk.save_revision().publish()
+    after = entry_revisions(site)
+    changed = {url for url, revision in after.items() if before.get(url) != revision}
+    assert "/trails/walk-7/" in changed and len(changed) <= 3
+
+    versions = manifest_versions(page)
+    page.goto(base + "/trails/walk-7/")
+    wait_for_new_worker(page, versions)
+    downloaded = set(log.paths) - {
+        "/sw.js",
+        f"/offline/manifest-{site_version(site)}.json",
+    }
+    # The navigation itself fetched /trails/walk-7/ once more; nothing else unchanged was.
+    assert downloaded == changed
+    page.context.set_offline(True)
+    page.goto(base + "/trails/walk-7/")
+    assert "Rerouted around the landslip." in page.content()
+
+
+def site_version(site):
+    return OfflineManifest.objects.get(site=site).version
+
+
+def test_an_update_serves_the_new_revision_and_removes_only_our_old_caches(
+    page, trail_site
+):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    prefix = next(name for name in cache_names(page) if name.endswith(":precache"))
+    page.evaluate(
+        """async (prefix) => {
+            await caches.open(prefix.replace(":precache", ":precache-from-an-old-release"));
+            await caches.open("another-app-on-this-origin");
+        }""",
+        prefix,
+    )
+    ridge = trail_site["ridge"]
+    ridge.title = "Ridge walk, revised"
+    ridge.save_revision().publish()
+
+    versions = manifest_versions(page)
+    page.goto(base + "/trails/")
+    wait_for_new_worker(page, versions)
+    page.goto(base + "/trails/")
+    wait_until(
+        lambda: len(manifest_versions(page)) == 1, message="the old manifest to go"
+    )
+    assert cache_names(page) == {prefix, "another-app-on-this-origin"}
+    page.context.set_offline(True)
+    page.goto(base + "/trails/ridge/")
+    assert page.locator("h1").inner_text() == "Ridge walk, revised"
+
+
+def test_a_tab_opened_before_an_update_keeps_what_it_uses_until_it_closes(
+    page, trail_site
+):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/ridge/")
+    old_tab = page
+    new_tab = page.context.new_page()
+    new_tab.goto(base + "/trails/")
+    versions = manifest_versions(new_tab)
+
+    trail_site["ridge"].unpublish()
+    new_tab.goto(base + "/trails/")
+    wait_for_new_worker(new_tab, versions)
+    new_tab.goto(base + "/trails/")
+    time.sleep(0.5)
+    # The old tab still shows the ridge page: its entry stays while it is open.
+    assert "/trails/ridge/" in cached_urls(new_tab)
+
+    old_tab.close()
+    new_tab.goto(base + "/trails/")
+    wait_until(
+        lambda: "/trails/ridge/" not in cached_urls(new_tab),
+        message="the dropped page to be pruned once no tab shows it",
+    )
+
+
+@pytest.fixture
+def server_faults():
+    server_faults_module.reset()
+    yield server_faults_module
+    server_faults_module.reset()
+
+
+def test_a_hanging_network_shows_the_cached_page_after_the_sites_timeout(
+    page, trail_site, server_faults
+):
+    set_offline_settings(trail_site["site"], network_timeout=1)
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    # The server accepts the request and does not answer for a long while.
+    server_faults.FAULTS["/trails/ridge/"] = ("hang", 6)
+    started = time.monotonic()
+    response = page.goto(base + "/trails/ridge/")
+    elapsed = time.monotonic() - started
+    assert response.from_service_worker
+    assert page.locator("h1").inner_text() == "Ridge walk"
+    assert 1.0 <= elapsed < 1.0 + 1.5
+
+
+def test_a_server_error_serves_the_saved_copy_or_the_fallback(
+    page, trail_site, server_faults
+):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    server_faults.FAULTS["/trails/ridge/"] = ("status", 503)
+    server_faults.FAULTS["/soon/"] = ("status", 502)
+    response = page.goto(base + "/trails/ridge/")
+    assert response.status == 200
+    assert page.locator("h1").inner_text() == "Ridge walk"
+    response = page.goto(base + "/soon/")
+    assert response.status == 503
+    assert response.headers["x-wagtail-offline"] == "fallback"
+    assert page.locator("h1").inner_text() == "You are offline"
+
+
+def test_navigation_preload_is_used_and_the_page_fetched_once(
+    page, trail_site, server_faults
+):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    state = page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.navigationPreload.getState())"
+    )
+    assert state["enabled"] is True
+    server_faults.reset()
+    response = page.goto(base + "/soon/")
+    assert response.status == 200 and response.from_service_worker
+    assert [entry for entry in server_faults.REQUESTS if entry[0] == "/soon/"] == [
+        ("/soon/", True)
+    ]
+
+
+def test_the_admin_and_non_get_requests_are_never_intercepted(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    for path in ("/admin/login/", "/django-admin/login/"):
+        response = page.goto(base + path)
+        assert not response.from_service_worker, path
+    page.goto(base + "/trails/")
+    page.context.set_offline(True)
+    # An intercepted POST would be answered from the cache; a bypassed one fails.
+    status = page.evaluate(
+        """fetch("/trails/", {method: "POST"}).then((r) => r.status, () => "network error")"""
+    )
+    assert status == "network error"
+    assert not any(url.startswith("/admin") for url in cached_urls(page))
+
+
+def test_range_requests_are_answered_from_the_cached_copy(page, trail_site):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    page.context.set_offline(True)
+    result = page.evaluate(
+        """fetch("/static/testapp/js/site.js", {headers: {Range: "bytes=0-7"}})
+            .then(async (r) => [r.status, r.headers.get("Content-Range"), await r.text()])"""
+    )
+    status, content_range, body = result
+    assert status == 206
+    assert body == "document"
+    assert content_range.startswith("bytes 0-7/")
+
+
+def test_unstorable_answers_are_not_cached_and_are_reported(page, trail_site):
+    base = trail_site["url"]
+    warnings = []
+    page.on("console", lambda message: warnings.append(message.text))
+    reports = []
+
+    def answer(route):
+        path = urlsplit(route.request.url).path
+        if path == "/trails/ridge/":
+            return route.fulfill(
+                status=200, body="<h1>Mine</h1>", headers={"Cache-Control": "private"}
+            )
+        if path == "/offline/report/":
+            reports.append(route.request.post_data_json)
+        return route.continue_()
+
+    page.context.route("**/*", answer)
+    visit_and_wait_for_worker(page, base + "/trails/")
+    assert "/trails/ridge/" not in cached_urls(page)
+    assert "/trails/" in cached_urls(page)
+    wait_until(lambda: reports, message="the failure to be reported to the server")
+    [failure] = reports[0]["failures"]
+    assert failure["url"] == "/trails/ridge/" and failure["reason"] == "fetch"
+
+
+def test_entries_beyond_the_storage_quota_are_skipped_and_reported(page, trail_site):
+    site, trails = trail_site["site"], trail_site["trails"]
+    for number in range(6):
+        StandardPageFactory(
+            parent=trails,
+            title=f"Long walk {number}",
+            slug=f"long-{number}",
+            body="<p>" + "A long description of the path. " * 3000 + "</p>",
+        )
+    rebuild_site_manifest(site)
+    base = trail_site["url"]
+    reports = []
+    page.context.route(
+        "**/offline/report/",
+        lambda route: (reports.append(route.request.post_data_json), route.continue_()),
+    )
+    cdp = page.context.new_cdp_session(page)
+    page.goto(base + "/offline/unavailable/")
+    critical = sum(
+        entry["size"]
+        for entry in OfflineManifest.objects.get(site=site).entries
+        if entry["critical"]
+    )
+    cdp.send(
+        "Storage.overrideQuotaForOrigin",
+        {"origin": base, "quotaSize": critical + 250_000},
+    )
+    page.goto(base + "/trails/")
+    page.evaluate("navigator.serviceWorker.ready")
+    wait_until(lambda: reports, message="the quota failures to be reported")
+    skipped = {f["url"] for f in reports[0]["failures"] if f["reason"] == "quota"}
+    assert skipped and all(url.startswith("/trails/long-") for url in skipped)
+    cached = cached_urls(page)
+    assert "/offline/" in cached and "/offline/unavailable/" in cached
+    assert not skipped & cached
+
+
+def test_the_kill_switch_removes_the_worker_and_every_cache_within_one_navigation(
+    page, trail_site
+):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    assert cached_urls(page)
+    set_offline_settings(trail_site["site"], enabled=False)
+
+    page.goto(base + "/trails/")
+    wait_until(
+        lambda: safe_evaluate(page, REGISTRATIONS) == 0 and not cache_names(page),
+        message="the worker and its caches to be gone",
+    )
+
+
+def test_a_site_that_removed_the_plugin_keeps_no_zombie_worker(
+    page, trail_site, settings
+):
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    settings.ROOT_URLCONF = "tests.urls_without_offline"
+    response = page.goto(base + "/trails/")
+    assert response.status == 200
+    wait_until(
+        lambda: safe_evaluate(page, REGISTRATIONS) == 0 and not cache_names(page),
+        message="the orphaned worker to remove itself",
+    )
+
+
+def test_a_form_read_from_the_cache_still_submits_once_online(page, trail_site):
+    form = FormPageFactory(
+        parent=trail_site["home"],
+        title="Report a fallen tree",
+        slug="report",
+        offline_available=True,
+        to_address="",
+        from_address="",
+    )
+    FormFieldFactory(page=form, label="Where", field_type="singleline")
+    rebuild_site_manifest(trail_site["site"])
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    page.context.set_offline(True)
+    response = page.goto(base + "/report/")
+    assert response.from_service_worker
+    page.context.set_offline(False)
+    page.fill("input[name=where]", "Below the ridge")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("p.thanks").inner_text() == "Thank you"
+
+
+def safe_evaluate(page, expression):
+    """Evaluate, tolerating the reload that a removed worker triggers."""
+    for _ in range(20):
+        try:
+            return page.evaluate(expression)
+        except Exception:  # The page navigated away under us.
+            time.sleep(0.2)
+    return page.evaluate(expression)
