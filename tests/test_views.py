@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from tests.factories import StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineSettings
+from wagtail_offline.models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,107 @@ def test_offline_head_is_silent_in_previews_and_without_a_request(site):
         Template("{% load wagtail_offline %}{% offline_head %}").render(Context({}))
         == ""
     )
+
+
+def test_serving_stays_constant_with_a_thousand_flagged_pages(
+    client, site, home, django_assert_max_num_queries
+):
+    pages = [
+        StandardPageFactory.build(
+            title=f"Walk {i}", slug=f"walk-{i}", offline_available=True
+        )
+        for i in range(1000)
+    ]
+    for page in pages:
+        home.add_child(instance=page)
+    # Snapshots as a build stores them; rendering 1,000 pages is the benchmark's job.
+    OfflinePageSnapshot.objects.bulk_create(
+        OfflinePageSnapshot(site=site, page=page, url=page.url, revision="r", size=100)
+        for page in pages
+    )
+    entries = [
+        {
+            "url": page.url,
+            "revision": "r",
+            "size": 100,
+            "kind": "page",
+            "critical": False,
+        }
+        for page in pages
+    ]
+    manifest = OfflineManifest.objects.create(
+        site=site, version="abc123", entries=entries
+    )
+    OfflineSettings.for_site(site)  # Created on first use; not part of serving.
+    with django_assert_max_num_queries(4):
+        assert client.get("/sw.js").status_code == 200
+    with django_assert_max_num_queries(4):
+        response = client.get(f"/offline/manifest-{manifest.version}.json")
+    assert len(response.json()["entries"]) == 1000
+    with django_assert_max_num_queries(6):
+        response = client.get("/offline/")
+    assert response.content.decode().count('href="/walk-') == 1000
+
+
+def test_reports_from_readers_browsers_are_logged(client, site, caplog):
+    response = client.post(
+        "/offline/report/",
+        data=json.dumps(
+            {
+                "version": "abc",
+                "failures": [
+                    {"url": "/trails/big/", "reason": "quota", "message": "No room"}
+                ],
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 204
+    assert "/trails/big/: No room" in caplog.text
+
+
+def test_malformed_or_huge_reports_are_refused(client, site):
+    assert (
+        client.post(
+            "/offline/report/", data="nonsense", content_type="application/json"
+        ).status_code
+        == 400
+    )
+    huge = json.dumps({"failures": [{"url": "/x/", "message": "x" * 70_000}]})
+    assert (
+        client.post(
+            "/offline/report/", data=huge, content_type="application/json"
+        ).status_code
+        == 413
+    )
+    assert client.get("/offline/report/").status_code == 405
+
+
+def test_csrf_token_endpoint_gives_a_usable_token_and_is_never_cached(client, site):
+    response = client.get("/offline/csrf-token/")
+    assert response["Cache-Control"] == "no-store"
+    assert len(response.json()["token"]) == 64
+    assert "csrftoken" in response.cookies
+
+
+def test_offline_head_asks_for_persistent_storage_when_the_site_wants_it(site):
+    request = RequestFactory().get("/", HTTP_HOST="localhost")
+    assert "data-persist" not in render_head(request)
+    settings = OfflineSettings.for_site(site)
+    settings.persistent_storage = True
+    settings.save()
+    assert "data-persist" in render_head(
+        RequestFactory().get("/", HTTP_HOST="localhost")
+    )
+
+
+def test_the_sites_network_timeout_reaches_the_worker(client, site, built):
+    settings = OfflineSettings.for_site(site)
+    settings.network_timeout = 1.5
+    settings.save()
+    assert worker_config(client.get("/sw.js"))["networkTimeoutMs"] == 1500
+
+
+def test_offline_head_is_silent_when_the_urls_are_not_installed(site, settings):
+    settings.ROOT_URLCONF = "tests.urls_without_offline"
+    assert render_head(RequestFactory().get("/", HTTP_HOST="localhost")) == ""
