@@ -228,15 +228,16 @@ def test_range_requests_are_answered_from_the_cached_copy(page, trail_site):
     assert content_range.startswith("bytes 0-7/")
 
 
-def test_unstorable_answers_are_not_cached_and_are_reported(page, trail_site):
+def test_unstorable_answers_are_not_cached_reported_and_retried(page, trail_site):
     base = trail_site["url"]
     warnings = []
     page.on("console", lambda message: warnings.append(message.text))
     reports = []
+    ridge_is_private = [True]
 
     def answer(route):
         path = urlsplit(route.request.url).path
-        if path == "/trails/ridge/":
+        if path == "/trails/ridge/" and ridge_is_private[0]:
             return route.fulfill(
                 status=200, body="<h1>Mine</h1>", headers={"Cache-Control": "private"}
             )
@@ -251,6 +252,20 @@ def test_unstorable_answers_are_not_cached_and_are_reported(page, trail_site):
     wait_until(lambda: reports, message="the failure to be reported to the server")
     [failure] = reports[0]["failures"]
     assert failure["url"] == "/trails/ridge/" and failure["reason"] == "fetch"
+    wait_until(
+        lambda: any("could not be saved" in text for text in warnings),
+        message="the open page to be told",
+    )
+
+    # The next update retries the page that failed.
+    ridge_is_private[0] = False
+    versions = manifest_versions(page)
+    trails = trail_site["trails"]
+    trails.title = "Trails, updated"
+    trails.save_revision().publish()
+    page.goto(base + "/trails/")
+    wait_for_new_worker(page, versions)
+    assert "/trails/ridge/" in cached_urls(page)
 
 
 def test_entries_beyond_the_storage_quota_are_skipped_and_reported(page, trail_site):
