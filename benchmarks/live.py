@@ -1,0 +1,82 @@
+"""Django's live server for the browser benchmarks, behind a WSGI wrapper that counts and stalls."""
+
+import gzip
+import threading
+from collections import Counter
+from contextlib import contextmanager
+
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.test.testcases import LiveServerThread
+
+
+class Meter:
+    """Counts the body bytes the server sends per path, and can stall chosen paths."""
+
+    def __init__(self):
+        self.sent = Counter()
+        self.bodies = {}
+        self.hang_paths = set()
+        self._release = threading.Event()
+        self._lock = threading.Lock()
+
+    def reset(self):
+        with self._lock:
+            self.sent.clear()
+            self.bodies = {}
+
+    def snapshot(self):
+        with self._lock:
+            return Counter(self.sent)
+
+    def gzipped(self):
+        """What the bytes sent since the last reset would be, each body gzipped."""
+        with self._lock:
+            return sum(len(gzip.compress(body)) for body in self.bodies.values())
+
+    @contextmanager
+    def hanging(self, *paths):
+        """Requests for ``paths`` are accepted but not answered until the block ends."""
+        self._release.clear()
+        self.hang_paths = set(paths)
+        try:
+            yield
+        finally:
+            self.hang_paths = set()
+            self._release.set()
+
+    def wrap(self, app):
+        def counted(environ, start_response):
+            path = environ.get("PATH_INFO", "")
+            if path in self.hang_paths:
+                self._release.wait(timeout=120)
+            iterable = app(environ, start_response)
+            try:
+                for chunk in iterable:
+                    with self._lock:
+                        self.sent[path] += len(chunk)
+                        self.bodies[path] = self.bodies.get(path, b"") + chunk
+                    yield chunk
+            finally:
+                if hasattr(iterable, "close"):
+                    iterable.close()
+
+        return counted
+
+
+@contextmanager
+def live_server(meter):
+    """``http://localhost:PORT`` serving the site, its static files and media, through ``meter``."""
+    thread = LiveServerThread(
+        "localhost", static_handler=lambda app: meter.wrap(StaticFilesHandler(app))
+    )
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://localhost:{thread.port}"
+    finally:
+        meter.hang_paths = set()
+        meter._release.set()
+        thread.terminate()
