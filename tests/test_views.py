@@ -34,7 +34,9 @@ def built(site, home):
 
 def worker_config(response):
     body = response.content.decode()
-    start = body.index("const CONFIG = ") + len("const CONFIG = ")
+    start = body.index("self.WAGTAIL_OFFLINE_CONFIG = ") + len(
+        "self.WAGTAIL_OFFLINE_CONFIG = "
+    )
     return json.loads(body[start : body.index(";\n", start)])
 
 
@@ -276,3 +278,28 @@ def test_the_sites_network_timeout_reaches_the_worker(client, site, built):
 def test_offline_head_is_silent_when_the_urls_are_not_installed(site, settings):
     settings.ROOT_URLCONF = "tests.urls_without_offline"
     assert render_head(RequestFactory().get("/", HTTP_HOST="localhost")) == ""
+
+
+def test_the_worker_code_is_imported_from_an_immutable_url(client, built):
+    body = client.get("/sw.js").content.decode()
+    assert len(body) < 1500  # The configuration only: the code is imported.
+    code_url = body.split('importScripts("')[1].split('")')[0]
+    response = client.get(code_url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert "immutable" in response["Cache-Control"]
+    assert b"self.WAGTAIL_OFFLINE_CONFIG" in response.content
+    assert client.get(code_url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert client.get("/offline/worker-0000000000000000.js").status_code == 404
+
+
+def test_a_cached_worker_changes_as_soon_as_the_manifest_does(
+    client, site, home, built
+):
+    first = client.get("/sw.js").content
+    assert client.get("/sw.js").content == first  # Served from the cache.
+    StandardPageFactory(parent=home, title="New", slug="new", offline_available=True)
+    new_version = rebuild_site_manifest(site).version
+    assert worker_config(client.get("/sw.js"))["version"] == new_version
+    assert client.get(f"/offline/manifest-{built.version}.json").status_code == 404
+    assert client.get(f"/offline/manifest-{new_version}.json").status_code == 200

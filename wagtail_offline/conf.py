@@ -11,6 +11,8 @@ DEFAULTS = {
     "WAGTAIL_OFFLINE_NETWORK_TIMEOUT": 3.0,
     # Assets larger than this many bytes are left out and reported.
     "WAGTAIL_OFFLINE_MAX_ASSET_SIZE": 10 * 1024 * 1024,
+    # The Django cache that keeps /sw.js and the manifest ready to serve.
+    "WAGTAIL_OFFLINE_CACHE": "default",
 }
 
 

@@ -1,3 +1,5 @@
+import json
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +8,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Site
 
 from .compat import PAGE_MODEL
+from .serving_cache import bump_generation
 
 
 class OfflinePageMixin(models.Model):
@@ -110,6 +113,10 @@ class OfflineSettings(BaseSiteSetting):
         FieldPanel("persistent_storage"),
     ]
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        bump_generation()
+
     class Meta:
         verbose_name = _("offline reading")
 
@@ -130,13 +137,31 @@ class OfflineManifest(models.Model):
     problems = models.JSONField(default=list)
     # Fingerprint of the static files the entries were built from; a deploy changes it.
     static_fingerprint = models.CharField(max_length=64, blank=True)
+    # The JSON that readers' workers download, serialised once when the manifest is stored.
+    payload = models.TextField(blank=True, editable=False)
     built_at = models.DateTimeField(auto_now=True)
+
+    WORKER_FIELDS = ("url", "revision", "size", "kind", "critical")
 
     class Meta:
         verbose_name = _("offline manifest")
 
     def __str__(self):
         return f"{self.site} @ {self.version}"
+
+    def save(self, *args, **kwargs):
+        self.payload = self.serialise_for_worker()
+        super().save(*args, **kwargs)
+        bump_generation()
+
+    def serialise_for_worker(self):
+        entries = [
+            {field: entry[field] for field in self.WORKER_FIELDS}
+            for entry in self.entries
+        ]
+        return json.dumps(
+            {"version": self.version, "entries": entries}, separators=(",", ":")
+        )
 
     @property
     def size(self):

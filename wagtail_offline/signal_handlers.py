@@ -69,7 +69,10 @@ def view_restriction_changed(instance, **kwargs):
     schedule_rebuild(sites_containing(page), affected_page_ids(page))
 
 
-def offline_settings_changed(instance, **kwargs):
+def offline_settings_changed(instance, created=False, **kwargs):
+    # Settings are created with their defaults on first read (even during a render): nothing changed.
+    if created:
+        return
     # Only the fallback page and the listing depend on the settings; they are always re-rendered.
     schedule_rebuild([instance.site_id], [])
 

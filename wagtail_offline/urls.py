@@ -11,6 +11,11 @@ urlpatterns = [
         views.manifest,
         name="manifest",
     ),
+    re_path(
+        r"^offline/worker-(?P<code_hash>[0-9a-f]{16})\.js$",
+        views.worker_code_view,
+        name="worker_code",
+    ),
     path("offline/", views.listing, name="listing"),
     path("offline/unavailable/", views.fallback, name="fallback"),
     path("offline/report/", views.report, name="report"),

@@ -1,9 +1,11 @@
 """Views that serve what the manifest says. They read stored data and never render pages."""
 
+import functools
 import hashlib
 import json
 import logging
 from itertools import groupby
+from pathlib import Path
 
 from django.http import (
     Http404,
@@ -21,12 +23,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Page, Site
 
-from . import conf
+from . import conf, serving_cache
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 
 logger = logging.getLogger(__name__)
 
 CACHE_PREFIX = "wagtail-offline"
+JAVASCRIPT = "text/javascript; charset=utf-8"
+IMMUTABLE = "public, max-age=31536000, immutable"
+WORKER_CODE_PATH = Path(__file__).parent / "worker" / "service_worker.js"
 
 
 def _site_or_404(request):
@@ -34,18 +39,6 @@ def _site_or_404(request):
     if site is None:
         raise Http404("No Wagtail site matches this host.")
     return site
-
-
-def _conditional(request, response):
-    """Answer If-None-Match with 304 when the body is unchanged."""
-    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
-    response["ETag"] = etag
-    if etag in request.headers.get("If-None-Match", ""):
-        not_modified = HttpResponseNotModified()
-        for header in ("ETag", "Cache-Control", "Content-Type"):
-            not_modified[header] = response[header]
-        return not_modified
-    return response
 
 
 def is_active(site, offline_settings=None):
@@ -73,9 +66,29 @@ def bypass_prefixes():
     return prefixes
 
 
-@require_GET
-def service_worker(request):
-    """``/sw.js``: the worker with this site's configuration; small whatever the site's size."""
+def _etag(content):
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+def _respond(request, content, content_type, cache_control, etag):
+    """A response with validators; 304 when the reader already has these bytes."""
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(content, content_type=content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    return response
+
+
+@functools.cache
+def worker_code():
+    """The worker's code and the hash that versions its URL, read once per process."""
+    content = WORKER_CODE_PATH.read_bytes()
+    return content, hashlib.sha256(content).hexdigest()[:16]
+
+
+def _service_worker_body(request):
     site = _site_or_404(request)
     offline_settings = OfflineSettings.for_site(site)
     active = is_active(site, offline_settings)
@@ -98,32 +111,62 @@ def service_worker(request):
         "reportUrl": reverse("wagtail_offline:report"),
     }
     body = render_to_string(
-        "wagtail_offline/service_worker.js",
-        {"config": json.dumps(config, sort_keys=True)},
-    )
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
+        "wagtail_offline/sw.js",
+        {
+            "config": json.dumps(config, sort_keys=True),
+            "worker_code_url": reverse(
+                "wagtail_offline:worker_code", args=[worker_code()[1]]
+            ),
+        },
+    ).encode()
+    return body, _etag(body)
+
+
+@require_GET
+def service_worker(request):
+    """``/sw.js``: this site's configuration and an import of the worker's code.
+
+    A few hundred bytes whatever the site's size; it changes exactly when the manifest
+    (or the site's offline settings) do, which is what makes browsers update.
+    """
+    key = f"sw:{request.get_host()}:{conf.get('WAGTAIL_OFFLINE_ENABLED')}"
+    body, etag = serving_cache.get_or_build(key, lambda: _service_worker_body(request))
+    response = _respond(request, body, JAVASCRIPT, "no-cache", etag)
     patch_vary_headers(response, ["Host"])
-    return _conditional(request, response)
+    return response
+
+
+@require_GET
+def worker_code_view(request, code_hash):
+    """The worker's code at an immutable URL: fetched again only after a plugin upgrade."""
+    content, current_hash = worker_code()
+    if code_hash != current_hash:
+        raise Http404("This version of the worker's code is gone.")
+    return _respond(request, content, JAVASCRIPT, IMMUTABLE, f'"{current_hash}"')
+
+
+def _current_payload(request, version):
+    site = _site_or_404(request)
+    if not is_active(site):
+        return ""
+    stored = (
+        OfflineManifest.objects.filter(site=site, version=version)
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return stored or ""
 
 
 @require_GET
 def manifest(request, version):
     """The full manifest at an immutable URL: it never changes once served."""
-    site = _site_or_404(request)
-    stored = OfflineManifest.objects.filter(site=site, version=version).first()
-    if stored is None or not is_active(site):
+    key = f"manifest:{request.get_host()}:{version}"
+    payload = serving_cache.get_or_build(
+        key, lambda: _current_payload(request, version)
+    )
+    if not payload:
         raise Http404("This offline manifest is no longer current.")
-    payload = {
-        "version": stored.version,
-        "entries": [
-            {key: entry[key] for key in ("url", "revision", "size", "kind", "critical")}
-            for entry in stored.entries
-        ],
-    }
-    response = JsonResponse(payload)
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
-    return _conditional(request, response)
+    return _respond(request, payload, "application/json", IMMUTABLE, f'"{version}"')
 
 
 def listed_pages(site):

@@ -13,9 +13,10 @@
     return;
   }
 
-  // updateViaCache "none": the browser always asks the server whether the worker changed.
+  // The browser always asks the server whether /sw.js changed; the code it imports has an
+  // immutable URL, so the HTTP cache answers for it.
   navigator.serviceWorker
-    .register(workerUrl, { scope: scope, updateViaCache: "none" })
+    .register(workerUrl, { scope: scope, updateViaCache: "imports" })
     .catch(function (error) {
       console.warn("wagtail-offline: the service worker could not be registered.", error);
     });
