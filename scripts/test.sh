@@ -23,6 +23,7 @@ echo "== ruff"
 
 echo "== migrations"
 DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python -m django makemigrations --check --dry-run
+(cd sandbox && ../.venv/bin/python manage.py makemigrations --check --dry-run)
 
 echo "== pytest"
 # Two workers: the 2-core CI machine, and at most two browsers at a time.
