@@ -1,6 +1,11 @@
 """Finding the URLs a page and its stylesheets load."""
 
-from wagtail_offline.assets import parse_srcset, same_origin_paths, urls_in_css, urls_in_html
+from wagtail_offline.assets import (
+    parse_srcset,
+    same_origin_paths,
+    urls_in_css,
+    urls_in_html,
+)
 
 ORIGIN = "http://localhost"
 
@@ -19,12 +24,22 @@ def test_html_subresources_are_found():
       <div style="background: url('/media/bg.png')"></div>
       <a href="/not-a-subresource/">link</a>
     </body></html>"""
-    urls, base = urls_in_html(html)
-    assert base is None
-    assert set(urls) == {
-        "/static/site.css", "/favicon.svg", "/static/app.mjs", "/static/site.js",
-        "/static/m.js", "/media/a.jpg", "/media/a-200.jpg", "/media/a-400.jpg",
-        "/media/b.webp", "/media/b@2x.webp", "/media/b.jpg", "/media/poster.jpg",
+    found = urls_in_html(html)
+    assert found.base is None
+    assert found.links == ["/not-a-subresource/"]
+    assert set(found.subresources) == {
+        "/static/site.css",
+        "/favicon.svg",
+        "/static/app.mjs",
+        "/static/site.js",
+        "/static/m.js",
+        "/media/a.jpg",
+        "/media/a-200.jpg",
+        "/media/a-400.jpg",
+        "/media/b.webp",
+        "/media/b@2x.webp",
+        "/media/b.jpg",
+        "/media/poster.jpg",
         "/media/bg.png",
     }
 
@@ -39,14 +54,24 @@ def test_css_imports_and_urls_are_found_and_comments_ignored():
     /* url(commented.png) */
     @font-face { src: url(../fonts/a.woff2) format("woff2"); }
     body { background: url( "data:image/png;base64,AAA" ); }"""
-    assert urls_in_css(css) == ["reset.css", "print.css", "../fonts/a.woff2", "data:image/png;base64,AAA"]
+    assert urls_in_css(css) == [
+        "reset.css",
+        "print.css",
+        "../fonts/a.woff2",
+        "data:image/png;base64,AAA",
+    ]
 
 
 def test_only_same_origin_paths_become_entries():
     local, foreign = same_origin_paths(
         [
-            "css/a.css", "/b.css?v=2#frag", "#top", "data:image/png;base64,AA",
-            "javascript:void(0)", "https://cdn.example/x.js", "//cdn.example/y.css",
+            "css/a.css",
+            "/b.css?v=2#frag",
+            "#top",
+            "data:image/png;base64,AA",
+            "javascript:void(0)",
+            "https://cdn.example/x.js",
+            "//cdn.example/y.css",
             "http://localhost/c.css",
         ],
         "http://localhost/trails/",

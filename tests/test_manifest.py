@@ -6,7 +6,7 @@ from wagtail_factories import ImageFactory
 
 from tests.factories import StandardPageFactory, restrict_with_password
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineManifest, OfflineSettings
+from wagtail_offline.models import OfflineSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,11 @@ def urls(manifest, kind=None):
 @pytest.fixture
 def trails(home):
     return StandardPageFactory(
-        parent=home, title="Trails", slug="trails", offline_available=True, offline_include_subpages=True
+        parent=home,
+        title="Trails",
+        slug="trails",
+        offline_available=True,
+        offline_include_subpages=True,
     )
 
 
@@ -48,7 +52,9 @@ def test_flagged_pages_and_all_their_assets_are_entries(site, trails):
     assert all(entry["revision"] and entry["size"] > 0 for entry in manifest.entries)
 
 
-def test_pages_are_rendered_as_an_anonymous_reader_sees_them(site, trails, django_user_model):
+def test_pages_are_rendered_as_an_anonymous_reader_sees_them(
+    site, trails, django_user_model
+):
     StandardPageFactory(parent=trails, title="Ridge", slug="ridge")
     manifest = rebuild_site_manifest(site)
     # The userbar's assets live in the admin's static files; none may be an entry.
@@ -59,8 +65,10 @@ def test_critical_set_holds_the_fallback_and_listing_with_their_assets(site, tra
     manifest = rebuild_site_manifest(site)
     critical = {entry["url"] for entry in manifest.entries if entry["critical"]}
     assert critical == {
-        "/offline/", "/offline/unavailable/",
-        "/static/wagtail_offline/offline.css", "/static/wagtail_offline/register.js",
+        "/offline/",
+        "/offline/unavailable/",
+        "/static/wagtail_offline/offline.css",
+        "/static/wagtail_offline/register.js",
     }
 
 
@@ -87,7 +95,9 @@ def test_a_private_fallback_page_is_reported_and_not_used(site, home, trails):
     assert any("Sorry" in problem["message"] for problem in manifest.problems)
 
 
-def test_a_page_that_raises_is_left_out_and_the_others_still_ship(site, trails, monkeypatch):
+def test_a_page_that_raises_is_left_out_and_the_others_still_ship(
+    site, trails, monkeypatch
+):
     broken = StandardPageFactory(parent=trails, title="Broken", slug="broken")
     StandardPageFactory(parent=trails, title="Fine", slug="fine")
     from tests.testapp.models import StandardPage
@@ -119,9 +129,11 @@ def test_a_page_answering_an_error_is_left_out(site, trails, monkeypatch, status
     monkeypatch.setattr(
         StandardPage,
         "serve",
-        lambda self, request, *a, **k: HttpResponse(status=status)
-        if self.pk == bad.pk
-        else original(self, request, *a, **k),
+        lambda self, request, *a, **k: (
+            HttpResponse(status=status)
+            if self.pk == bad.pk
+            else original(self, request, *a, **k)
+        ),
     )
     manifest = rebuild_site_manifest(site)
     assert "/trails/bad/" not in urls(manifest)
@@ -139,9 +151,11 @@ def test_a_redirecting_page_is_left_out_with_a_clear_message(site, trails, monke
     monkeypatch.setattr(
         StandardPage,
         "serve",
-        lambda self, request, *a, **k: redirect("/trails/")
-        if self.pk == moved.pk
-        else original(self, request, *a, **k),
+        lambda self, request, *a, **k: (
+            redirect("/trails/")
+            if self.pk == moved.pk
+            else original(self, request, *a, **k)
+        ),
     )
     manifest = rebuild_site_manifest(site)
     assert "/trails/moved/" not in urls(manifest)
@@ -154,7 +168,10 @@ def test_a_missing_or_oversized_asset_is_reported_not_fatal(site, trails, settin
     # site.css is larger than 60 bytes: left out, and the page still ships.
     assert "/static/testapp/css/site.css" not in urls(manifest)
     assert "/trails/" in urls(manifest, "page")
-    assert any("site.css" in p["message"] and "limit" in p["message"] for p in manifest.problems)
+    assert any(
+        "site.css" in p["message"] and "limit" in p["message"]
+        for p in manifest.problems
+    )
 
 
 def test_the_version_changes_exactly_when_an_entry_changes(site, trails):
@@ -166,7 +183,9 @@ def test_the_version_changes_exactly_when_an_entry_changes(site, trails):
 
 
 def test_each_site_has_its_own_manifest(site, trails, root_page):
-    other_home = StandardPageFactory(parent=root_page, title="Other", slug="other", offline_available=True)
+    other_home = StandardPageFactory(
+        parent=root_page, title="Other", slug="other", offline_available=True
+    )
     other = Site.objects.create(hostname="other.example", root_page=other_home)
     ours, theirs = rebuild_site_manifest(site), rebuild_site_manifest(other)
     assert urls(ours, "page") == {"/trails/"}

@@ -2,7 +2,11 @@
 
 import pytest
 
-from tests.factories import PlainPageFactory, StandardPageFactory, restrict_with_password
+from tests.factories import (
+    PlainPageFactory,
+    StandardPageFactory,
+    restrict_with_password,
+)
 from wagtail_offline.selection import offline_pages
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +29,10 @@ def test_a_flagged_page_is_offline_but_not_its_subpages(site, home):
 
 def test_subpages_of_any_type_follow_a_section_flagged_with_them(site, home):
     trails = StandardPageFactory(
-        parent=home, title="Trails", offline_available=True, offline_include_subpages=True
+        parent=home,
+        title="Trails",
+        offline_available=True,
+        offline_include_subpages=True,
     )
     stage = StandardPageFactory(parent=trails, title="Stage")
     PlainPageFactory(parent=stage, title="Plain")
@@ -34,14 +41,19 @@ def test_subpages_of_any_type_follow_a_section_flagged_with_them(site, home):
 
 
 def test_include_subpages_without_available_flags_nothing(site, home):
-    trails = StandardPageFactory(parent=home, title="Trails", offline_include_subpages=True)
+    trails = StandardPageFactory(
+        parent=home, title="Trails", offline_include_subpages=True
+    )
     StandardPageFactory(parent=trails, title="Stage")
     assert titles(site) == []
 
 
 def test_drafts_are_never_offline(site, home):
     trails = StandardPageFactory(
-        parent=home, title="Trails", offline_available=True, offline_include_subpages=True
+        parent=home,
+        title="Trails",
+        offline_available=True,
+        offline_include_subpages=True,
     )
     draft = StandardPageFactory(parent=trails, title="Draft")
     draft.unpublish()
@@ -50,9 +62,14 @@ def test_drafts_are_never_offline(site, home):
 
 def test_view_restricted_pages_and_their_subpages_are_never_offline(site, home):
     trails = StandardPageFactory(
-        parent=home, title="Trails", offline_available=True, offline_include_subpages=True
+        parent=home,
+        title="Trails",
+        offline_available=True,
+        offline_include_subpages=True,
     )
-    notes = StandardPageFactory(parent=trails, title="Ranger notes", offline_available=True)
+    notes = StandardPageFactory(
+        parent=trails, title="Ranger notes", offline_available=True
+    )
     StandardPageFactory(parent=notes, title="Below the notes")
     restrict_with_password(notes)
     assert titles(site) == ["Trails"]
@@ -61,7 +78,9 @@ def test_view_restricted_pages_and_their_subpages_are_never_offline(site, home):
 def test_pages_of_other_sites_are_not_listed(site, home, root_page):
     from wagtail.models import Site
 
-    other_home = StandardPageFactory(parent=root_page, title="Other home", offline_available=True)
+    other_home = StandardPageFactory(
+        parent=root_page, title="Other home", offline_available=True
+    )
     Site.objects.create(hostname="other.example", root_page=other_home)
     StandardPageFactory(parent=home, title="Ours", offline_available=True)
     assert titles(site) == ["Ours"]

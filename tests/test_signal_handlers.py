@@ -20,16 +20,23 @@ def page_urls(site):
 def trails(home, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         page = StandardPageFactory(
-            parent=home, title="Trails", slug="trails",
-            offline_available=True, offline_include_subpages=True,
+            parent=home,
+            title="Trails",
+            slug="trails",
+            offline_available=True,
+            offline_include_subpages=True,
         )
         page.save_revision().publish()
     return page
 
 
-def test_publishing_a_page_under_a_flagged_section_adds_it(site, trails, django_capture_on_commit_callbacks):
+def test_publishing_a_page_under_a_flagged_section_adds_it(
+    site, trails, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        ridge = StandardPageFactory(parent=trails, title="Ridge", slug="ridge", live=False)
+        ridge = StandardPageFactory(
+            parent=trails, title="Ridge", slug="ridge", live=False
+        )
         ridge.save_revision().publish()
     assert page_urls(site) == {"/trails/", "/trails/ridge/"}
 
@@ -43,7 +50,9 @@ def test_unpublishing_removes_it(site, trails, django_capture_on_commit_callback
     assert page_urls(site) == {"/trails/"}
 
 
-def test_moving_a_page_out_of_the_section_removes_it(site, home, trails, django_capture_on_commit_callbacks):
+def test_moving_a_page_out_of_the_section_removes_it(
+    site, home, trails, django_capture_on_commit_callbacks
+):
     archive = StandardPageFactory(parent=home, title="Archive", slug="archive")
     with django_capture_on_commit_callbacks(execute=True):
         ridge = StandardPageFactory(parent=trails, title="Ridge", slug="ridge")
@@ -53,7 +62,9 @@ def test_moving_a_page_out_of_the_section_removes_it(site, home, trails, django_
     assert page_urls(site) == {"/trails/"}
 
 
-def test_moving_a_page_into_the_section_adds_it_at_its_new_url(site, home, trails, django_capture_on_commit_callbacks):
+def test_moving_a_page_into_the_section_adds_it_at_its_new_url(
+    site, home, trails, django_capture_on_commit_callbacks
+):
     archive = StandardPageFactory(parent=home, title="Archive", slug="archive")
     ridge = StandardPageFactory(parent=archive, title="Ridge", slug="ridge")
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,7 +81,9 @@ def test_deleting_a_page_removes_it(site, trails, django_capture_on_commit_callb
     assert page_urls(site) == {"/trails/"}
 
 
-def test_a_view_restriction_removes_the_page_and_lifting_it_brings_it_back(site, trails, django_capture_on_commit_callbacks):
+def test_a_view_restriction_removes_the_page_and_lifting_it_brings_it_back(
+    site, trails, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         notes = StandardPageFactory(parent=trails, title="Notes", slug="notes")
         notes.save_revision().publish()
@@ -83,17 +96,25 @@ def test_a_view_restriction_removes_the_page_and_lifting_it_brings_it_back(site,
     assert not PageViewRestriction.objects.exists()
 
 
-def test_changing_the_fallback_page_updates_the_manifest(site, home, trails, django_capture_on_commit_callbacks):
+def test_changing_the_fallback_page_updates_the_manifest(
+    site, home, trails, django_capture_on_commit_callbacks
+):
     sorry = StandardPageFactory(parent=home, title="Sorry", slug="sorry")
     with django_capture_on_commit_callbacks(execute=True):
         settings = OfflineSettings.for_site(site)
         settings.fallback_page = sorry
         settings.save()
-    fallback = [e["url"] for e in OfflineManifest.objects.get(site=site).entries if e["kind"] == "fallback"]
+    fallback = [
+        e["url"]
+        for e in OfflineManifest.objects.get(site=site).entries
+        if e["kind"] == "fallback"
+    ]
     assert fallback == ["/sorry/"]
 
 
-def test_nothing_is_rebuilt_before_the_transaction_commits(site, trails, django_capture_on_commit_callbacks):
+def test_nothing_is_rebuilt_before_the_transaction_commits(
+    site, trails, django_capture_on_commit_callbacks
+):
     before = OfflineManifest.objects.get(site=site).version
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         trails.title = "Renamed"
@@ -102,7 +123,9 @@ def test_nothing_is_rebuilt_before_the_transaction_commits(site, trails, django_
     assert callbacks
 
 
-def test_changes_in_one_transaction_become_one_task_per_site(site, trails, django_capture_on_commit_callbacks):
+def test_changes_in_one_transaction_become_one_task_per_site(
+    site, trails, django_capture_on_commit_callbacks
+):
     enqueued = []
 
     def record(sender, task_result, **kwargs):

@@ -1,9 +1,16 @@
-"""Finding the assets a page needs: the URLs in its HTML and, recursively, its CSS."""
+"""Finding the assets a page needs (the URLs in its HTML and, recursively, its CSS),
+and fingerprinting the static files among them."""
 
+import hashlib
+import os
 import re
-from urllib.parse import urldefrag, urljoin, urlsplit
+from typing import NamedTuple
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 
 LINK_RELS = {
     "stylesheet",
@@ -30,6 +37,8 @@ URL_ATTRIBUTES = [
     ("object", "data"),
 ]
 SRCSET_TAGS = ["img", "source"]
+# Links a reader follows rather than loads; only documents among them may become entries.
+LINK_TAGS = ["a", "area"]
 
 CSS_URL = re.compile(r"""url\(\s*(?P<quote>['"]?)(?P<url>.*?)(?P=quote)\s*\)""", re.S)
 CSS_IMPORT = re.compile(r"""@import\s+(?P<quote>['"])(?P<url>.+?)(?P=quote)""")
@@ -76,8 +85,16 @@ def urls_in_css(css):
     return [url.strip() for url in found if url.strip()]
 
 
+class HtmlUrls(NamedTuple):
+    """The URLs found in a page, raw as written."""
+
+    subresources: list  # what the browser loads to show the page
+    links: list  # what the reader may follow (<a href>, <area href>)
+    base: str | None  # the <base href>, against which both resolve
+
+
 def urls_in_html(html):
-    """Every URL the page loads as a subresource, raw as written, and its base href."""
+    """Every URL the page loads as a subresource or links to, and its base href."""
     soup = BeautifulSoup(html, "html.parser")
     base = soup.find("base", href=True)
     urls = []
@@ -85,6 +102,9 @@ def urls_in_html(html):
         rels = {rel.lower() for rel in link.get("rel") or []}
         if rels & LINK_RELS:
             urls.append(link["href"])
+    # A preloaded responsive image lists its candidates like <img srcset>.
+    for link in soup.find_all("link", imagesrcset=True):
+        urls += parse_srcset(link["imagesrcset"])
     for tag, attribute in URL_ATTRIBUTES:
         urls += [
             element[attribute]
@@ -98,7 +118,8 @@ def urls_in_html(html):
         urls += urls_in_css(element["style"])
     for style in soup.find_all("style"):
         urls += urls_in_css(style.get_text())
-    return urls, (base["href"] if base else None)
+    links = [element["href"] for element in soup.find_all(LINK_TAGS, href=True)]
+    return HtmlUrls(urls, links, base["href"] if base else None)
 
 
 def same_origin_paths(raw_urls, base_url, origin):
@@ -125,3 +146,40 @@ def same_origin_paths(raw_urls, base_url, origin):
 
 def _unique(items):
     return list(dict.fromkeys(items))
+
+
+def static_fingerprint(entries):
+    """A fingerprint of the static files behind ``entries``: a deploy that changes them changes it.
+
+    With ``ManifestStaticFilesStorage`` the storage's manifest names every file's
+    content hash; otherwise the path, size and modification time of each static
+    file that the entries list stand for its content.
+    """
+    if isinstance(staticfiles_storage, ManifestFilesMixin):
+        content = staticfiles_storage.read_manifest()
+        if content:
+            return hashlib.sha256(content.encode()).hexdigest()[:32]
+    static_url = urlsplit(settings.STATIC_URL or "").path
+    if not static_url or static_url == "/":
+        return ""
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda entry: entry["url"]):
+        path = unquote(urlsplit(entry["url"]).path)
+        if not path.startswith(static_url):
+            continue
+        stat = _static_file_stat(path[len(static_url) :])
+        digest.update(f"{path}\0{stat}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _static_file_stat(name):
+    """(size, mtime) of a static file as collected, else as found in the apps; None if gone."""
+    try:
+        if staticfiles_storage.exists(name):
+            path = staticfiles_storage.path(name)
+        else:
+            path = finders.find(name)
+        stat = os.stat(path)
+    except (NotImplementedError, TypeError, OSError):
+        return None  # Remote storage or missing file: only the path counts.
+    return stat.st_size, stat.st_mtime_ns

@@ -1,29 +1,85 @@
 """Building a site's offline manifest: render the offline pages, find their assets, store revisions.
 
-Runs in a background task (see ``tasks.py``), never on a request path.
+Runs in a background task (see ``tasks.py``) or the ``rebuild_offline_manifest``
+command, never on a request path. A build has two phases:
+
+1. *Render* the pages whose bytes may have changed, as an anonymous reader, and keep
+   one ``OfflinePageSnapshot`` per page URL (its revision and the URLs it uses).
+2. *Assemble* the manifest from every snapshot: the pages, their assets and linked
+   documents, minus anything private; then store it, unless another build stored
+   newer snapshots meanwhile, in which case assemble again.
 """
 
 import hashlib
 import json
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from django.db import transaction
-from django.urls import reverse
-from wagtail.models import Site
+from django.db import IntegrityError, transaction
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import timezone
+from wagtail.documents import get_document_model
+from wagtail.models import Page, Site
 
-from .assets import same_origin_paths, urls_in_css, urls_in_html
+from . import conf
+from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
-from .rendering import AnonymousClient, FetchError, fetch_asset
-from .selection import is_public_live_page, offline_pages
+from .rendering import AnonymousClient, FetchError, fetch_asset, fetch_file
+from .selection import (
+    PrivateMedia,
+    excluded_pages,
+    is_public_live_page,
+    offline_pages,
+)
 
 logger = logging.getLogger(__name__)
+
+# Optimistic assemblies tried before one is made while holding the manifest's lock.
+OPTIMISTIC_ATTEMPTS = 3
+
+
+class ManifestError(Exception):
+    """The manifest cannot be built at all (the critical pages do not render)."""
 
 
 def revision_of(content):
     return hashlib.sha256(content).hexdigest()[:20]
+
+
+# A masked CSRF token: 64 letters and digits standing alone.
+MASKED_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+
+
+def unmask_csrf_token(token):
+    """The secret behind a masked CSRF token, as Django's CsrfViewMiddleware computes it."""
+    chars = CSRF_ALLOWED_CHARS
+    mask, cipher = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    return "".join(
+        chars[(chars.index(c) - chars.index(m)) % len(chars)]
+        for c, m in zip(cipher, mask, strict=True)
+    )
+
+
+def page_revision(content, csrf_secret=""):
+    """The revision of a page's bytes, blind to the CSRF tokens masked afresh on every render.
+
+    Only tokens that unmask to this render's own secret are blanked: a 64-character
+    hash elsewhere in the page still counts.
+    """
+    if csrf_secret:
+
+        def blank_own_token(match):
+            token = match.group()
+            return (
+                b"CSRF" if unmask_csrf_token(token.decode()) == csrf_secret else token
+            )
+
+        content = MASKED_TOKEN.sub(blank_own_token, content)
+    return revision_of(content)
 
 
 @dataclass
@@ -38,51 +94,264 @@ class Problem:
 
 @dataclass
 class Rendered:
+    """One rendered page-like URL: its revision, size and the URLs it uses.
+
+    ``asset_urls`` holds same-origin paths (subresources and document links) and the
+    absolute URLs of cross-origin subresources, which are reported, never fetched.
+    """
+
     url: str
     revision: str
     size: int
     asset_urls: list
 
 
+def render_html(client, url):
+    """Render a page-like URL and find what it uses; raises ``FetchError`` with a clear message."""
+    try:
+        fetched = client.get(url)
+    except FetchError:
+        raise
+    except Exception as error:  # A page that raises must not stop the others.
+        logger.exception("wagtail-offline: rendering %s failed", url)
+        raise FetchError(f"{url} failed to render: {error!r}") from error
+    origin = client.site.root_url
+    found = urls_in_html(fetched.content.decode("utf-8", "replace"))
+    base_url = urljoin(origin + url, found.base or "")
+    local, foreign = same_origin_paths(found.subresources, base_url, origin)
+    linked, _ = same_origin_paths(found.links, base_url, origin)
+    documents = [path for path in linked if document_id(path) is not None]
+    return Rendered(
+        url,
+        page_revision(fetched.content, fetched.csrf_secret),
+        len(fetched.content),
+        _unique(local + documents + foreign),
+    )
+
+
+def document_id(path):
+    """The id of the Wagtail document that ``path`` serves, or None."""
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    if match.url_name != "wagtaildocs_serve":
+        return None
+    return int(match.args[0])
+
+
+def never_offline_prefixes():
+    """Path prefixes of the admins (and so of previews): nothing under them is ever an entry."""
+    prefixes = []
+    for name in ("wagtailadmin_home", "admin:index"):
+        try:
+            prefixes.append(reverse(name))
+        except NoReverseMatch:
+            pass
+    return prefixes + list(conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES"))
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+def site_relative_url(page, site):
+    """The page's path on ``site``, or None when it is served from another site."""
+    site_id, _, path = page.get_url_parts() or (None, None, None)
+    if site_id != site.pk or path is None:
+        return None
+    return path
+
+
+# ---------- Phase 1: rendering the pages that may have changed ----------
+
+
+def page_paths(page, request, origin):
+    """The site-relative paths (with query) ``page`` asks for, and a problem or None."""
+    paths, elsewhere = [], []
+    for item in page.get_offline_urls(request):
+        location = urlsplit(item["location"])
+        if location.netloc and f"{location.scheme}://{location.netloc}" != origin:
+            elsewhere.append(item["location"])
+            continue
+        paths.append(location.path + (f"?{location.query}" if location.query else ""))
+    if elsewhere:
+        return paths, f"{', '.join(elsewhere)} belongs to another site, not {origin}."
+    if not paths:
+        return paths, f"“{page}” has no URL on {origin}."
+    return paths, None
+
+
+def render_page(client, page, paths, problem=None):
+    """Unsaved snapshots of every path of ``page``; failures become snapshots with an error."""
+    snapshots = []
+    if problem:
+        snapshots.append(_snapshot(client.site, page, url="", error=problem))
+    for path in paths:
+        try:
+            rendered = render_html(client, path)
+        except FetchError as error:
+            snapshots.append(_snapshot(client.site, page, url=path, error=str(error)))
+            continue
+        snapshots.append(
+            _snapshot(
+                client.site,
+                page,
+                url=path,
+                revision=rendered.revision,
+                size=rendered.size,
+                asset_urls=rendered.asset_urls,
+            )
+        )
+    return snapshots
+
+
+def _snapshot(site, page, **values):
+    return OfflinePageSnapshot(site=site, page_id=page.pk, **values)
+
+
+def save_snapshots(site, page, snapshots, started):
+    """Replace the page's snapshots, unless a render that began later stored its own."""
+    with transaction.atomic():
+        stored = OfflinePageSnapshot.objects.select_for_update().filter(
+            site=site, page_id=page.pk
+        )
+        if stored.filter(rendered_at__gt=started).exists():
+            return False
+        stored.delete()
+        OfflinePageSnapshot.objects.bulk_create(snapshots)
+        # rendered_at records when the render began, which is what orders two renders.
+        stored.update(rendered_at=started)
+    return True
+
+
+def pages_to_render(site, client, page_ids):
+    """(page, paths, problem) for each offline page to re-render, and the offline page ids.
+
+    Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
+    or its URLs changed (a slug change, a move above it).
+    """
+    pages = list(offline_pages(site).specific())
+    stored = {}
+    for page_id, url in OfflinePageSnapshot.objects.filter(site=site).values_list(
+        "page_id", "url"
+    ):
+        stored.setdefault(page_id, set()).add(url)
+    request = client.request(
+        "/"
+    )  # One request: Wagtail caches the site's root paths on it.
+    stale = []
+    for page in pages:
+        paths, problem = page_paths(page, request, site.root_url)
+        wanted = set(paths) | ({""} if problem else set())
+        if page_ids is None or page.pk in page_ids or stored.get(page.pk) != wanted:
+            stale.append((page, paths, problem))
+    return stale, {page.pk for page in pages}
+
+
+def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
+    """Phase 1: render what may have changed; returns the new (unsaved, if not ``store``) snapshots."""
+    stale, offline_ids = pages_to_render(site, client, page_ids)
+    if store:
+        OfflinePageSnapshot.objects.filter(site=site).exclude(
+            page_id__in=offline_ids
+        ).delete()
+    rendered = []
+    for number, (page, paths, problem) in enumerate(stale, start=1):
+        if progress:
+            progress(number, len(stale), page)
+        started = timezone.now()
+        snapshots = render_page(client, page, paths, problem)
+        if store:
+            save_snapshots(site, page, snapshots, started)
+        rendered += snapshots
+    return rendered, offline_ids
+
+
+# ---------- Phase 2: assembling the manifest from the snapshots ----------
+
+
 @dataclass
-class Build:
-    """One rebuild of one site's manifest."""
+class Assembly:
+    """One assembly of one site's manifest from its page snapshots."""
 
     site: Site
     client: AnonymousClient
+    include_documents: bool
+    entries: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
     _assets: dict = field(default_factory=dict)
+    _documents: dict = field(default_factory=dict)
 
-    @property
-    def origin(self):
-        return self.site.root_url
+    def __post_init__(self):
+        self.origin = self.site.root_url
+        self.private_media = PrivateMedia()
+        self.never_offline = never_offline_prefixes()
 
-    def render_html(self, url, page_id=None):
-        """Render a page-like URL; None (and a problem) when it cannot be offline."""
-        try:
-            fetched = self.client.get(url)
-        except FetchError as error:
-            self.report(url, str(error), page_id)
-            return None
-        except Exception as error:  # A page that raises must not stop the others.
-            logger.exception("wagtail-offline: rendering %s failed", url)
-            self.report(url, f"{url} failed to render: {error!r}", page_id)
-            return None
-        raw_urls, base_href = urls_in_html(fetched.content.decode("utf-8", "replace"))
-        base_url = urljoin(self.origin + url, base_href or "")
-        asset_urls, foreign = same_origin_paths(raw_urls, base_url, self.origin)
-        for foreign_url in foreign:
-            self.report(
-                foreign_url,
-                f"{foreign_url} is on another site and will not work offline.",
-                page_id,
-            )
-        return Rendered(
-            url, revision_of(fetched.content), len(fetched.content), asset_urls
-        )
+    def report(self, url, message, page_id=None):
+        logger.warning("wagtail-offline (%s): %s", self.site, message)
+        self.problems.append(Problem(url, message, page_id))
+
+    def add_page_like(self, rendered, kind, critical, page_id=None):
+        self.entries[rendered.url] = {
+            "url": rendered.url,
+            "revision": rendered.revision,
+            "size": rendered.size,
+            "kind": kind,
+            "critical": critical,
+        }
+        self.add_urls(rendered.url, rendered.asset_urls, critical, page_id)
+
+    def add_urls(self, source, urls, critical, page_id=None):
+        """Add a page's subresources (and what their stylesheets load) and linked documents."""
+        pending = [(url, source) for url in urls]
+        while pending:
+            url, used_by = pending.pop()
+            if url in self.entries:
+                self.entries[url]["critical"] = (
+                    self.entries[url]["critical"] or critical
+                )
+                continue
+            if not url.startswith("/"):
+                self.report(
+                    url,
+                    f"{url} (used by {used_by}) is on another site and will not work offline.",
+                    page_id,
+                )
+                continue
+            if any(url.startswith(prefix) for prefix in self.never_offline):
+                self.report(
+                    url,
+                    f"{url} (used by {used_by}) is part of the admin and is never saved offline.",
+                    page_id,
+                )
+                continue
+            if document_id(url) is not None:
+                self.add_document(url, page_id)
+                continue
+            owner = self.private_media.private_owner(url)
+            if owner is not None:
+                self.report(
+                    url,
+                    f"{url} (used by {used_by}) shows {owner}; it is never saved offline.",
+                    page_id,
+                )
+                continue
+            asset = self.asset(url)
+            if asset is None:
+                continue
+            revision, size, nested = asset
+            self.entries[url] = {
+                "url": url,
+                "revision": revision,
+                "size": size,
+                "kind": "asset",
+                "critical": critical,
+            }
+            pending += [(nested_url, url) for nested_url in nested]
 
     def asset(self, url):
-        """(revision, size) of an asset, following stylesheets' imports; None if unusable."""
+        """(revision, size, nested URLs) of an asset, following stylesheets; None if unusable."""
         if url in self._assets:
             return self._assets[url]
         self._assets[url] = None  # Guards against @import cycles.
@@ -95,25 +364,56 @@ class Build:
             logger.exception("wagtail-offline: fetching %s failed", url)
             self.report(url, f"{url} could not be read: {error!r}")
             return None
-        self._assets[url] = (revision_of(fetched.content), len(fetched.content))
+        nested = []
         if _is_stylesheet(url, fetched.content_type):
             css = fetched.content.decode("utf-8", "replace")
-            nested, foreign = same_origin_paths(
+            local, foreign = same_origin_paths(
                 urls_in_css(css), self.origin + url, self.origin
             )
-            for foreign_url in foreign:
-                self.report(
-                    foreign_url,
-                    f"{foreign_url} (from {url}) is on another site and will not work offline.",
-                )
-            self._assets[url] += (nested,)
-        else:
-            self._assets[url] += ((),)
+            nested = local + foreign
+        self._assets[url] = (revision_of(fetched.content), len(fetched.content), nested)
         return self._assets[url]
 
-    def report(self, url, message, page_id=None):
-        logger.warning("wagtail-offline (%s): %s", self.site, message)
-        self.problems.append(Problem(url, message, page_id))
+    def add_document(self, url, page_id):
+        """A linked document is an entry when the site includes documents and it is public."""
+        if not self.include_documents or url in self._documents:
+            return
+        self._documents[url] = None
+        document = get_document_model().objects.filter(pk=document_id(url)).first()
+        path_filename = urlsplit(url).path.rsplit("/", 1)[-1]
+        if document is None or document.filename != path_filename:
+            self.report(url, f"{url} links to a document that does not exist.", page_id)
+            return
+        owner = self.private_media.private_document(document)
+        if owner is not None:
+            self.report(url, f"{url} is {owner}; it is never saved offline.", page_id)
+            return
+        try:
+            revision, size = _document_revision(url, document)
+        except FetchError as error:
+            self.report(url, str(error), page_id)
+            return
+        self.entries[url] = {
+            "url": url,
+            "revision": revision,
+            "size": size,
+            "kind": "document",
+            "critical": False,
+        }
+
+
+def _document_revision(url, document):
+    """(revision, size) of a document: Wagtail's stored hash when it has one, else the bytes."""
+    limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
+    if document.file_hash and document.file_size is not None:
+        if document.file_size > limit:
+            raise FetchError(
+                f"{url} is {document.file_size // 1024} KiB, over the "
+                f"{limit // 1024} KiB limit (WAGTAIL_OFFLINE_MAX_ASSET_SIZE)."
+            )
+        return document.file_hash[:20], document.file_size
+    fetched = fetch_file(url, document.file)
+    return revision_of(fetched.content), len(fetched.content)
 
 
 def _is_stylesheet(url, content_type):
@@ -122,126 +422,136 @@ def _is_stylesheet(url, content_type):
     return mimetypes.guess_type(urlsplit(url).path)[0] == "text/css"
 
 
-def site_relative_url(page, site):
-    """The page's path on ``site``, or None when it is served from another site."""
-    site_id, _, path = page.get_url_parts() or (None, None, None)
-    if site_id != site.pk or path is None:
-        return None
-    return path
+def assemble(site, client, snapshots, offline_ids):
+    """Phase 2: the entries and problems of the manifest, from the page snapshots.
 
-
-def rebuild_site_manifest(site, page_ids=None):
-    """Rebuild ``site``'s manifest; re-render only ``page_ids`` (all pages when None).
-
-    Pages without a stored snapshot are always rendered. Returns the stored manifest.
+    The fallback page and the listing are rendered here: the listing shows the snapshots.
     """
-    build = Build(site=site, client=AnonymousClient(site))
-    pages = list(offline_pages(site).specific())
-    wanted = {page.pk for page in pages}
-
-    OfflinePageSnapshot.objects.filter(site=site).exclude(page_id__in=wanted).delete()
-    snapshots = {}
-    for snapshot in OfflinePageSnapshot.objects.filter(site=site):
-        snapshots.setdefault(snapshot.page_id, []).append(snapshot)
-
-    for page in pages:
-        if page_ids is not None and page.pk not in page_ids and page.pk in snapshots:
-            continue
-        snapshots[page.pk] = _render_page(build, page)
-
-    listing_url = reverse("wagtail_offline:listing")
-    entries = {}
-
-    def add_page_like(rendered, kind, critical):
-        entries[rendered.url] = {
-            "url": rendered.url,
-            "revision": rendered.revision,
-            "size": rendered.size,
-            "kind": kind,
-            "critical": critical,
-        }
-        _add_assets(build, entries, rendered.asset_urls, critical)
-
+    offline_settings = OfflineSettings.for_site(site)
+    assembly = Assembly(site, client, offline_settings.include_documents)
     # The critical set: without it an offline reader would see the browser's error page.
     problem = fallback_problem(site)
     if problem:
-        build.report(fallback_url(site), problem)
-    for url in (fallback_url(site), listing_url):
-        rendered = build.render_html(url)
-        if rendered is None:
-            raise ManifestError(f"{url} is needed offline but could not be rendered.")
-        add_page_like(rendered, "fallback" if url != listing_url else "listing", True)
+        assembly.report(fallback_url(site), problem)
+    listing_url = reverse("wagtail_offline:listing")
+    for url, kind in ((fallback_url(site), "fallback"), (listing_url, "listing")):
+        try:
+            rendered = render_html(client, url)
+        except FetchError as error:
+            raise ManifestError(
+                f"{url} is needed offline but could not be rendered: {error}"
+            ) from error
+        assembly.add_page_like(rendered, kind, critical=True)
 
-    for page in pages:
-        for snapshot in snapshots.get(page.pk, []):
-            if snapshot.error:
-                build.problems.append(Problem(snapshot.url, snapshot.error, page.pk))
-                continue
-            if snapshot.url in entries:
-                continue
-            add_page_like(
-                Rendered(
-                    snapshot.url, snapshot.revision, snapshot.size, snapshot.asset_urls
-                ),
-                "page",
-                False,
+    snapshots = [s for s in snapshots if s.page_id in offline_ids]
+    assembly.private_media.prefetch(url for s in snapshots for url in s.asset_urls)
+    for snapshot in sorted(snapshots, key=lambda s: s.url):
+        if snapshot.error:
+            assembly.problems.append(
+                Problem(snapshot.url, snapshot.error, snapshot.page_id)
             )
+        elif snapshot.url not in assembly.entries:
+            rendered = Rendered(
+                snapshot.url, snapshot.revision, snapshot.size, snapshot.asset_urls
+            )
+            assembly.add_page_like(rendered, "page", False, snapshot.page_id)
+    entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
+    return entries, assembly.problems
 
-    return _store(
-        site, sorted(entries.values(), key=lambda e: e["url"]), build.problems
+
+def snapshot_state(site):
+    """What an assembly read; if it differs at store time, another build stored meanwhile."""
+    snapshots = list(
+        OfflinePageSnapshot.objects.filter(site=site)
+        .order_by("pk")
+        .values_list("pk", "rendered_at")
     )
-
-
-class ManifestError(Exception):
-    pass
-
-
-def _render_page(build, page):
-    """Render every URL of ``page`` and store the snapshots."""
-    OfflinePageSnapshot.objects.filter(site=build.site, page=page).delete()
-    snapshots = []
-    locations = [item["location"] for item in page.get_offline_urls()]
-    if not locations:
-        build.report(str(page), f"“{page}” has no URL on {build.site}.", page.pk)
-    for location in locations:
-        url = urlsplit(location)
-        path = url.path + (f"?{url.query}" if url.query else "")
-        problems_before = len(build.problems)
-        rendered = build.render_html(path, page_id=page.pk)
-        error = "" if rendered else build.problems.pop(problems_before).message
-        snapshots.append(
-            OfflinePageSnapshot.objects.create(
-                site=build.site,
-                page=page,
-                url=path,
-                revision=rendered.revision if rendered else "",
-                size=rendered.size if rendered else 0,
-                asset_urls=rendered.asset_urls if rendered else [],
-                error=error,
-            )
+    offline_settings = list(
+        OfflineSettings.objects.filter(site=site).values_list(
+            "fallback_page_id", "include_documents"
         )
-    return snapshots
+    )
+    fallback = list(
+        Page.objects.filter(pk__in=[row[0] for row in offline_settings]).values_list(
+            "last_published_at", "live"
+        )
+    )
+    return revision_of(repr((snapshots, offline_settings, fallback)).encode())
 
 
-def _add_assets(build, entries, urls, critical):
-    pending = list(urls)
-    while pending:
-        url = pending.pop()
-        if url in entries:
-            entries[url]["critical"] = entries[url]["critical"] or critical
-            continue
-        asset = build.asset(url)
-        if asset is None:
-            continue
-        revision, size, nested = asset
-        entries[url] = {
-            "url": url,
-            "revision": revision,
-            "size": size,
-            "kind": "asset",
-            "critical": critical,
-        }
-        pending += nested
+def _stored_snapshots(site, offline_ids):
+    return list(OfflinePageSnapshot.objects.filter(site=site, page_id__in=offline_ids))
+
+
+def assemble_and_store(site, client, offline_ids):
+    """Assemble and store, again if another build of this site stored in between."""
+    for _ in range(OPTIMISTIC_ATTEMPTS):
+        state = snapshot_state(site)
+        entries, problems = assemble(
+            site, client, _stored_snapshots(site, offline_ids), offline_ids
+        )
+        try:
+            with transaction.atomic():
+                manifest = _lock_manifest(site)
+                if snapshot_state(site) != state:
+                    continue  # Another build stored newer snapshots: assemble again.
+                return _store(manifest, entries, problems)
+        except IntegrityError:
+            continue  # Another build created the manifest row first.
+    # Still racing: assemble once more while holding the lock.
+    with transaction.atomic():
+        manifest = _lock_manifest(site)
+        entries, problems = assemble(
+            site, client, _stored_snapshots(site, offline_ids), offline_ids
+        )
+        return _store(manifest, entries, problems)
+
+
+def _lock_manifest(site):
+    manifest = OfflineManifest.objects.select_for_update().filter(site=site).first()
+    return manifest or OfflineManifest(site=site)
+
+
+def _store(manifest, entries, problems):
+    manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
+    manifest.entries = entries
+    manifest.problems = [problem.as_dict() for problem in problems]
+    manifest.static_fingerprint = static_fingerprint(entries)
+    manifest.save()
+    return manifest
+
+
+def rebuild_site_manifest(site, page_ids=None, progress=None):
+    """Rebuild and store ``site``'s manifest, re-rendering only ``page_ids`` (all when None).
+
+    Pages without a snapshot, or whose URLs changed, are always rendered. ``progress``,
+    if given, is called as ``progress(number, total, page)`` before each page render.
+    Returns the stored ``OfflineManifest``.
+    """
+    client = AnonymousClient(site)
+    _, offline_ids = render_stale_pages(site, client, page_ids, progress)
+    return assemble_and_store(site, client, offline_ids)
+
+
+@dataclass
+class Preview:
+    """What a full rebuild would ship, and which flagged pages it leaves out and why."""
+
+    manifest: OfflineManifest
+    excluded: list
+
+
+def preview_site_manifest(site, progress=None):
+    """Render every offline page and assemble the manifest without storing anything."""
+    client = AnonymousClient(site)
+    snapshots, offline_ids = render_stale_pages(
+        site, client, None, progress, store=False
+    )
+    entries, problems = assemble(site, client, snapshots, offline_ids)
+    manifest = OfflineManifest(site=site, entries=entries)
+    manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
+    manifest.problems = [problem.as_dict() for problem in problems]
+    return Preview(manifest, excluded_pages(site))
 
 
 def fallback_url(site):
@@ -264,16 +574,3 @@ def fallback_problem(site):
     if not site_relative_url(page, site):
         return f"The offline fallback page “{page}” is not part of {site}; readers see the built-in message instead."
     return None
-
-
-def _store(site, entries, problems):
-    version = revision_of(json.dumps(entries, sort_keys=True).encode())
-    with transaction.atomic():
-        manifest, _ = OfflineManifest.objects.select_for_update().get_or_create(
-            site=site, defaults={"version": version}
-        )
-        manifest.version = version
-        manifest.entries = entries
-        manifest.problems = [problem.as_dict() for problem in problems]
-        manifest.save()
-    return manifest

@@ -6,6 +6,8 @@ first-time reader gets them. Static and media files are read from storage.
 
 import logging
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +25,22 @@ from . import conf
 
 logger = logging.getLogger(__name__)
 
+_local = threading.local()
+
+
+def is_rendering():
+    """True while this thread renders for a manifest build (whatever it saves is ours)."""
+    return getattr(_local, "depth", 0) > 0
+
+
+@contextmanager
+def _rendering():
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _local.depth -= 1
+
 
 class FetchError(Exception):
     """A URL that cannot be made available offline; the message is for the editor."""
@@ -34,6 +52,8 @@ class Fetched:
     content: bytes
     content_type: str = ""
     headers: dict = field(default_factory=dict)
+    # The CSRF secret of the render, so that masked tokens can be told from content.
+    csrf_secret: str = ""
 
 
 class AnonymousClient:
@@ -51,8 +71,12 @@ class AnonymousClient:
         )
         self._secure = secure
 
+    def request(self, url="/"):
+        """A request as an anonymous reader would send it; for hooks such as ``get_offline_urls``."""
+        return self._factory.get(url, secure=self._secure)
+
     def get(self, url):
-        request = self._factory.get(url, secure=self._secure)
+        request = self.request(url)
         errors = []
 
         def capture_exception(sender, request=None, **kwargs):
@@ -63,7 +87,7 @@ class AnonymousClient:
         got_request_exception.connect(capture_exception)
         urlconf = get_urlconf()
         # The render may run inside an editor's request: leave its language and urlconf as they were.
-        with translation.override(translation.get_language()):
+        with translation.override(translation.get_language()), _rendering():
             try:
                 response = self._handler.get_response(request)
             finally:
@@ -87,6 +111,7 @@ class AnonymousClient:
             content=content,
             content_type=response.get("Content-Type", ""),
             headers=dict(response.items()),
+            csrf_secret=request.META.get("CSRF_COOKIE") or "",
         )
 
 
@@ -122,10 +147,25 @@ def fetch_asset(client, url):
         fetched = client.get(url)
     else:
         fetched = Fetched(url=url, content=content)
+    _check_size(url, fetched.content)
+    return fetched
+
+
+def fetch_file(url, field_file):
+    """Bytes of a stored file (a document) that readers download at ``url``."""
+    try:
+        with field_file.open("rb") as file:
+            content = file.read()
+    except OSError as error:
+        raise FetchError(f"The file behind {url} cannot be read: {error}.") from error
+    _check_size(url, content)
+    return Fetched(url=url, content=content)
+
+
+def _check_size(url, content):
     limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
-    if len(fetched.content) > limit:
+    if len(content) > limit:
         raise FetchError(
-            f"{url} is {len(fetched.content) // 1024} KiB, over the "
+            f"{url} is {len(content) // 1024} KiB, over the "
             f"{limit // 1024} KiB limit (WAGTAIL_OFFLINE_MAX_ASSET_SIZE)."
         )
-    return fetched

@@ -1,10 +1,14 @@
-"""Which pages of a site are offline: the editors' flags, minus anything private."""
+"""What is offline: the editors' flags, minus anything private (pages, images, documents)."""
 
 from functools import reduce
 from operator import or_
+from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.db.models import Q
-from wagtail.models import Page, get_page_models
+from django.utils import timezone
+from wagtail.images import get_image_model
+from wagtail.models import CollectionViewRestriction, Page, get_page_models
 
 
 def offline_page_models():
@@ -17,39 +21,168 @@ def offline_page_models():
     ]
 
 
-def flagged_pages(site):
-    """(path, include_subpages) for every flagged live page under the site's root."""
+def site_root_paths(site):
+    """Tree paths of the site's root page and of its translations (one per locale)."""
     root = site.root_page
+    return sorted(
+        Page.objects.filter(translation_key=root.translation_key)
+        .filter(depth=root.depth)
+        .values_list("path", flat=True)
+    )
+
+
+def in_site(site):
+    """A filter for pages below the site's root page or one of its translations."""
+    return reduce(or_, [Q(path__startswith=path) for path in site_root_paths(site)])
+
+
+def page_is_in_site(page, site):
+    return any(page.path.startswith(path) for path in site_root_paths(site))
+
+
+def flagged_pages(site, live_only=True):
+    """(path, include_subpages) for every flagged page of the site (live ones only, by default)."""
     flags = []
     for model in offline_page_models():
-        flags += (
-            model.objects.live()
-            .descendant_of(root, inclusive=True)
-            .filter(offline_available=True)
-            .values_list("path", "offline_include_subpages")
+        pages = model.objects.live() if live_only else model.objects.all()
+        flags += pages.filter(in_site(site), offline_available=True).values_list(
+            "path", "offline_include_subpages"
         )
     return flags
+
+
+def _flag_conditions(flags):
+    conditions = [Q(path=path) for path, _ in flags]
+    conditions += [Q(path__startswith=path) for path, subpages in flags if subpages]
+    return reduce(or_, conditions)
+
+
+def not_expired():
+    """Pages past their expiry stay live until ``publish_scheduled`` runs; they are not offline."""
+    return Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now())
 
 
 def offline_pages(site):
     """Live, public pages of ``site`` that readers can hold offline, in tree order.
 
     A page is offline when it is flagged, or lies below a page flagged with its
-    subpages. Pages with a view restriction, on themselves or on an ancestor, never are.
+    subpages. Pages with a view restriction, on themselves or on an ancestor, never are;
+    nor are drafts, scheduled, expired or unpublished pages.
     """
     flags = flagged_pages(site)
     if not flags:
         return Page.objects.none()
-    conditions = [Q(path=path) for path, _ in flags]
-    conditions += [Q(path__startswith=path) for path, subpages in flags if subpages]
     return (
         Page.objects.live()
         .public()
-        .descendant_of(site.root_page, inclusive=True)
-        .filter(reduce(or_, conditions))
+        .filter(in_site(site), not_expired(), _flag_conditions(flags))
         .order_by("path")
     )
 
 
+def excluded_pages(site):
+    """(page, reason) for each page that editors flagged, or that lies in a flagged
+    section, but that readers cannot hold offline."""
+    flags = flagged_pages(site, live_only=False)
+    if not flags:
+        return []
+    offline = set(offline_pages(site).values_list("pk", flat=True))
+    candidates = (
+        Page.objects.filter(in_site(site), _flag_conditions(flags))
+        .exclude(pk__in=offline)
+        .order_by("path")
+    )
+    return [(page, exclusion_reason(page)) for page in candidates]
+
+
+def exclusion_reason(page):
+    """Why a page that would otherwise be offline is not, in an editor's words."""
+    now = timezone.now()
+    if not page.live:
+        if page.go_live_at and page.go_live_at > now:
+            return f"scheduled: goes live on {page.go_live_at:%Y-%m-%d %H:%M}"
+        if page.expired:
+            return "expired"
+        if page.first_published_at:
+            return "unpublished"
+        return "draft: never published"
+    if page.expire_at and page.expire_at <= now:
+        return "expired"
+    restriction = page.get_view_restrictions().select_related("page").first()
+    if restriction is not None:
+        where = "" if restriction.page_id == page.pk else f" on “{restriction.page}”"
+        return f"private: {restriction.restriction_type} restriction{where}"
+    return "in a section that is not published"
+
+
 def is_public_live_page(page):
-    return Page.objects.live().public().filter(pk=page.pk).exists()
+    return Page.objects.live().public().filter(not_expired(), pk=page.pk).exists()
+
+
+class PrivateMedia:
+    """Tells which media URLs and documents belong to a private collection.
+
+    A collection is private when it, or one of its ancestors, has a view restriction.
+    Images are found from the media URLs of their renditions and originals.
+    """
+
+    BATCH = 500
+
+    def __init__(self):
+        self.restricted_paths = list(
+            CollectionViewRestriction.objects.values_list("collection__path", flat=True)
+        )
+        self._media_prefix = urlsplit(settings.MEDIA_URL or "").path
+        self._images = {}  # media file name -> the image it shows, or None
+
+    def is_private(self, collection):
+        return any(collection.path.startswith(path) for path in self.restricted_paths)
+
+    def private_document(self, document):
+        """A description of ``document`` when it is private, else None."""
+        if self.is_private(document.collection):
+            return f"the document “{document}” in the private collection “{document.collection}”"
+        return None
+
+    def private_owner(self, url):
+        """A description of the private image that ``url`` shows, else None."""
+        name = self._media_name(url)
+        if name is None or not self.restricted_paths:
+            return None
+        if name not in self._images:
+            self.prefetch([url])
+        image = self._images.get(name)
+        if image is not None and self.is_private(image.collection):
+            return (
+                f"the image “{image}” from the private collection “{image.collection}”"
+            )
+        return None
+
+    def prefetch(self, urls):
+        """Look up the images behind many media URLs in a few queries."""
+        if not self.restricted_paths:
+            return  # Nothing is private: no need to know.
+        names = {self._media_name(url) for url in urls} - {None} - set(self._images)
+        names = sorted(names)
+        for name in names:
+            self._images[name] = None
+        image_model = get_image_model()
+        rendition_model = image_model.get_rendition_model()
+        for start in range(0, len(names), self.BATCH):
+            batch = names[start : start + self.BATCH]
+            for rendition in rendition_model.objects.filter(
+                file__in=batch
+            ).select_related("image__collection"):
+                self._images[rendition.file.name] = rendition.image
+            for image in image_model.objects.filter(file__in=batch).select_related(
+                "collection"
+            ):
+                self._images[image.file.name] = image
+
+    def _media_name(self, url):
+        path = unquote(urlsplit(url).path)
+        if not self._media_prefix or self._media_prefix == "/":
+            return None
+        if not path.startswith(self._media_prefix):
+            return None
+        return path[len(self._media_prefix) :]

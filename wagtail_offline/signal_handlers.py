@@ -1,20 +1,36 @@
 """Turning editors' actions into manifest rebuilds. Handlers only schedule work."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page, PageViewRestriction, ReferenceIndex, Site
+from django.db.models.signals import post_delete, post_save, pre_delete
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import (
+    CollectionViewRestriction,
+    Page,
+    PageViewRestriction,
+    ReferenceIndex,
+    Site,
+)
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .models import OfflineSettings
+from .rendering import is_rendering
+from .selection import page_is_in_site
 from .tasks import schedule_rebuild
 
 
 def sites_containing(page):
+    """Ids of the sites whose tree (or a translation of it) holds ``page``."""
     return [
         site.pk
         for site in Site.objects.select_related("root_page")
-        if page.path.startswith(site.root_page.path)
+        if page_is_in_site(page, site)
     ]
+
+
+def sites_containing_pages(page_ids):
+    pages = Page.objects.filter(pk__in=page_ids).only("path")
+    return {site_id for page in pages for site_id in sites_containing(page)}
 
 
 def affected_page_ids(page):
@@ -25,16 +41,17 @@ def affected_page_ids(page):
     return ids
 
 
-def referring_page_ids(page):
-    """Pages whose content links to or embeds ``page`` (Wagtail's reference index)."""
+def referring_page_ids(instance):
+    """Pages whose content links to or embeds ``instance`` (Wagtail's reference index)."""
     page_type = ContentType.objects.get_for_model(Page)
-    references = ReferenceIndex.get_references_to(page).filter(
+    references = ReferenceIndex.get_references_to(instance).filter(
         base_content_type=page_type
     )
-    return [int(pk) for pk in references.values_list("object_id", flat=True).distinct()]
+    return {int(pk) for pk in references.values_list("object_id", flat=True).distinct()}
 
 
 def page_changed(instance, **kwargs):
+    """Published (a copy too), unpublished: the page and the pages that show it."""
     schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
 
 
@@ -59,14 +76,33 @@ def page_moved(
     schedule_rebuild(site_ids, ids)
 
 
-def page_deleted(instance, **kwargs):
+def page_deleting(instance, **kwargs):
+    # Before the delete: afterwards its ancestors and referrers can no longer be found.
     if isinstance(instance, Page) and instance.live:
-        schedule_rebuild(sites_containing(instance), [])
+        schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
 
 
 def view_restriction_changed(instance, **kwargs):
     page = instance.page
     schedule_rebuild(sites_containing(page), affected_page_ids(page))
+
+
+def collection_restriction_changed(instance, **kwargs):
+    # Which media are private is decided when the manifest is assembled: no page to re-render.
+    schedule_rebuild(list(Site.objects.values_list("pk", flat=True)), [])
+
+
+def media_changed(instance, **kwargs):
+    """An image or document was saved (moved collection, new file, new title): re-render its pages."""
+    page_ids = referring_page_ids(instance)
+    if page_ids:
+        schedule_rebuild(sites_containing_pages(page_ids), page_ids)
+
+
+def rendition_created(instance, created=False, **kwargs):
+    # Our own renders create renditions too; those are already in what they render.
+    if created and not is_rendering():
+        media_changed(instance.image)
 
 
 def offline_settings_changed(instance, created=False, **kwargs):
@@ -81,13 +117,33 @@ def register_signal_handlers():
     page_published.connect(page_changed, dispatch_uid="wagtail_offline_published")
     page_unpublished.connect(page_changed, dispatch_uid="wagtail_offline_unpublished")
     post_page_move.connect(page_moved, dispatch_uid="wagtail_offline_moved")
-    post_delete.connect(page_deleted, dispatch_uid="wagtail_offline_deleted")
+    pre_delete.connect(page_deleting, dispatch_uid="wagtail_offline_deleted")
     for signal in (post_save, post_delete):
+        name = "saved" if signal is post_save else "deleted"
         signal.connect(
             view_restriction_changed,
             sender=PageViewRestriction,
-            dispatch_uid=f"wagtail_offline_restriction_{signal is post_save}",
+            dispatch_uid=f"wagtail_offline_restriction_{name}",
         )
+        signal.connect(
+            collection_restriction_changed,
+            sender=CollectionViewRestriction,
+            dispatch_uid=f"wagtail_offline_collection_restriction_{name}",
+        )
+    image_model = get_image_model()
+    post_save.connect(
+        media_changed, sender=image_model, dispatch_uid="wagtail_offline_image"
+    )
+    post_save.connect(
+        media_changed,
+        sender=get_document_model(),
+        dispatch_uid="wagtail_offline_document",
+    )
+    post_save.connect(
+        rendition_created,
+        sender=image_model.get_rendition_model(),
+        dispatch_uid="wagtail_offline_rendition",
+    )
     post_save.connect(
         offline_settings_changed,
         sender=OfflineSettings,

@@ -1,8 +1,9 @@
 from django.db import models
+from modelcluster.fields import ParentalKey
 from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
-from modelcluster.fields import ParentalKey
 
 from wagtail_offline.models import OfflinePageMixin
 
@@ -10,7 +11,11 @@ from wagtail_offline.models import OfflinePageMixin
 class StandardPage(OfflinePageMixin, Page):
     body = RichTextField(blank=True)
     image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
@@ -26,3 +31,23 @@ class FormField(AbstractFormField):
 
 class FormPage(OfflinePageMixin, AbstractEmailForm):
     promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
+
+
+class EventsPage(RoutablePageMixin, OfflinePageMixin, Page):
+    """A routable page: its sub-routes are offline through ``get_offline_urls``."""
+
+    promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
+
+    @path("")
+    def upcoming(self, request):
+        return self.render(request, context_overrides={"listing": "upcoming"})
+
+    @path("past/")
+    def past(self, request):
+        return self.render(request, context_overrides={"listing": "past"})
+
+    def get_offline_urls(self, request=None):
+        urls = super().get_offline_urls(request)
+        if not urls:
+            return urls
+        return urls + [{"location": urls[0]["location"] + self.reverse_subpage("past")}]

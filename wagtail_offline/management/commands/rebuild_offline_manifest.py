@@ -1,16 +1,24 @@
+from collections import defaultdict
+
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from wagtail.models import Site
 
-from ...manifest import rebuild_site_manifest
+from ...assets import static_fingerprint
+from ...manifest import ManifestError, preview_site_manifest, rebuild_site_manifest
+from ...models import OfflineManifest
+
+KINDS = ("page", "document", "asset", "fallback", "listing")
 
 
-class DryRun(Exception):
-    pass
+def kib(size):
+    return f"{size / 1024:,.1f} KiB"
 
 
 class Command(BaseCommand):
-    help = "Re-render every offline page and rebuild the offline manifest of each site."
+    help = (
+        "Re-render every offline page and rebuild the offline manifest of each site. "
+        "Run it after a deploy (with --if-static-changed) and to see what ships (--dry-run)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,31 +31,85 @@ class Command(BaseCommand):
             action="store_true",
             help="Show what would be offline and what was left out, without storing anything.",
         )
+        parser.add_argument(
+            "--if-static-changed",
+            action="store_true",
+            help="Only rebuild sites whose static files changed since their last build (a deploy step).",
+        )
 
-    def handle(self, *args, site=None, dry_run=False, **options):
-        sites = Site.objects.select_related("root_page").order_by("hostname", "port")
-        if site:
-            wanted = [s for s in sites if s.hostname in site or str(s.pk) in site]
-            if not wanted:
-                raise CommandError(f"No site matches {', '.join(site)}.")
-            sites = wanted
-        for each in sites:
+    def handle(
+        self, *args, site=None, dry_run=False, if_static_changed=False, **options
+    ):
+        failed = []
+        for each in self.sites(site):
+            if if_static_changed and not self.static_changed(each):
+                self.stdout.write(f"{each}: static files unchanged, nothing to do.")
+                continue
             try:
-                with transaction.atomic():
-                    manifest = rebuild_site_manifest(each)
+                if dry_run:
+                    self.dry_run(each)
+                else:
+                    manifest = rebuild_site_manifest(each, progress=self.progress)
                     self.summarise(each, manifest)
-                    if dry_run:
-                        raise DryRun
-            except DryRun:
-                self.stdout.write("Dry run: nothing was stored.")
+            except ManifestError as error:
+                self.stderr.write(self.style.ERROR(f"{each}: {error}"))
+                failed.append(str(each))
+        if failed:
+            raise CommandError(f"No manifest could be built for {', '.join(failed)}.")
+
+    def sites(self, wanted):
+        sites = Site.objects.select_related("root_page").order_by("hostname", "port")
+        if not wanted:
+            return list(sites)
+        matching = [s for s in sites if s.hostname in wanted or str(s.pk) in wanted]
+        if not matching:
+            raise CommandError(f"No site matches {', '.join(wanted)}.")
+        return matching
+
+    def static_changed(self, site):
+        manifest = OfflineManifest.objects.filter(site=site).first()
+        if manifest is None:
+            return True
+        return static_fingerprint(manifest.entries) != manifest.static_fingerprint
+
+    def progress(self, number, total, page):
+        self.stdout.write(f"  page {number}/{total}: {page.title}")
 
     def summarise(self, site, manifest):
-        pages = [e for e in manifest.entries if e["kind"] != "asset"]
         self.stdout.write(
             self.style.SUCCESS(
-                f"{site}: {len(pages)} pages and {len(manifest.entries) - len(pages)} assets, "
-                f"{manifest.size / 1024:.1f} KiB, version {manifest.version}"
+                f"{site}: {self.sizes(manifest.entries)}; version {manifest.version}"
             )
         )
         for problem in manifest.problems:
             self.stdout.write(self.style.WARNING(f"  left out: {problem['message']}"))
+
+    def sizes(self, entries):
+        """'3 pages (12.0 KiB), 9 assets (80.2 KiB), …, 92.2 KiB in all'."""
+        counts, sizes = defaultdict(int), defaultdict(int)
+        for entry in entries:
+            counts[entry["kind"]] += 1
+            sizes[entry["kind"]] += entry["size"]
+        parts = [
+            f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''} ({kib(sizes[kind])})"
+            for kind in KINDS
+            if counts[kind]
+        ]
+        return f"{', '.join(parts)}, {kib(sum(sizes.values()))} in all"
+
+    def dry_run(self, site):
+        preview = preview_site_manifest(site, progress=self.progress)
+        self.stdout.write(f"{site} would ship:")
+        for entry in preview.manifest.entries:
+            if entry["kind"] != "asset":
+                self.stdout.write(
+                    f"  {entry['kind']:<9} {entry['url']}  {kib(entry['size'])}"
+                )
+        self.stdout.write(f"  {self.sizes(preview.manifest.entries)}")
+        if preview.excluded or preview.manifest.problems:
+            self.stdout.write(f"{site} leaves out:")
+        for page, reason in preview.excluded:
+            self.stdout.write(self.style.WARNING(f"  “{page.title}”: {reason}"))
+        for problem in preview.manifest.problems:
+            self.stdout.write(self.style.WARNING(f"  {problem['message']}"))
+        self.stdout.write("Dry run: nothing was stored.")

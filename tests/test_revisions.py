@@ -1,0 +1,219 @@
+"""Revisions change exactly when bytes do; a publish re-renders only the pages it affects;
+two rebuilds at once lose no update."""
+
+import pytest
+from django.middleware.csrf import get_token
+from django.test import RequestFactory
+
+from tests.factories import FormFieldFactory, FormPageFactory, StandardPageFactory
+from wagtail_offline import manifest as manifest_module
+from wagtail_offline.manifest import page_revision, rebuild_site_manifest
+from wagtail_offline.models import OfflineManifest
+from wagtail_offline.rendering import AnonymousClient
+
+pytestmark = pytest.mark.django_db
+
+
+def revisions(site):
+    manifest = OfflineManifest.objects.get(site=site)
+    return {entry["url"]: entry["revision"] for entry in manifest.entries}
+
+
+def changed(before, after):
+    return {
+        url for url in before.keys() | after.keys() if before.get(url) != after.get(url)
+    }
+
+
+@pytest.fixture
+def trails(home):
+    return StandardPageFactory(
+        parent=home,
+        title="Trails",
+        slug="trails",
+        offline_available=True,
+        offline_include_subpages=True,
+    )
+
+
+@pytest.fixture
+def walks(trails):
+    return [
+        StandardPageFactory(parent=trails, title=f"Walk {n}", slug=f"walk-{n}")
+        for n in range(20)
+    ]
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The URLs rendered through the anonymous client, in order."""
+    rendered = []
+    original_get = AnonymousClient.get
+
+    def counting_get(self, url):
+        rendered.append(url)
+        return original_get(self, url)
+
+    monkeypatch.setattr(AnonymousClient, "get", counting_get)
+    return rendered
+
+
+def test_a_form_keeps_its_revision_although_its_csrf_token_changes(site, home):
+    form = FormPageFactory(parent=home, slug="contact", offline_available=True)
+    FormFieldFactory(page=form)
+    first = rebuild_site_manifest(site)
+    # Two renders really differ: each masks the CSRF token afresh…
+    client = AnonymousClient(site)
+    one, two = client.get("/contact/"), client.get("/contact/")
+    assert b"csrfmiddlewaretoken" in one.content and one.content != two.content
+    assert page_revision(one.content, one.csrf_secret) == page_revision(
+        two.content, two.csrf_secret
+    )
+    # …and rebuilding keeps the page's revision and the manifest's version.
+    second = rebuild_site_manifest(site)
+    assert (
+        revisions(site)["/contact/"]
+        == {e["url"]: e["revision"] for e in first.entries}["/contact/"]
+    )
+    assert second.version == first.version
+
+
+def test_only_this_renders_csrf_tokens_are_masked_not_other_long_tokens():
+    request = RequestFactory().get("/")
+    one, two = get_token(request), get_token(request)  # two maskings of one secret
+    secret = request.META["CSRF_COOKIE"]
+    assert one != two and len(one) == 64
+    page = b'<input name="csrfmiddlewaretoken" value="%s"><img src="/%s.png">'
+    content_hash = b"0123456789abcdef" * 4  # 64 characters too, but not a token
+    assert page_revision(page % (one.encode(), content_hash), secret) == page_revision(
+        page % (two.encode(), content_hash), secret
+    )
+    assert page_revision(page % (one.encode(), content_hash), secret) != page_revision(
+        page % (one.encode(), content_hash[::-1]), secret
+    )
+
+
+def test_rebuilding_unchanged_pages_changes_no_revision(site, walks):
+    rebuild_site_manifest(site)
+    before = revisions(site)
+    rebuild_site_manifest(site)
+    assert revisions(site) == before
+
+
+def test_a_publish_changes_that_page_and_the_pages_that_show_it_nothing_else(
+    site, trails, walks, home, django_capture_on_commit_callbacks
+):
+    walk = walks[5]
+    guide = StandardPageFactory(
+        parent=home,
+        slug="guide",
+        offline_available=True,
+        body=f'<p>Start with <a linktype="page" id="{walk.pk}">the fifth walk</a>.</p>',
+    )
+    rebuild_site_manifest(site)
+    before = revisions(site)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        walk.title = "Walk five, renamed"
+        walk.save_revision().publish()
+    # The page, the section listing its children, and the offline listing show the title.
+    assert changed(before, revisions(site)) == {
+        "/trails/walk-5/",
+        "/trails/",
+        "/offline/",
+    }
+
+    before = revisions(site)
+    with django_capture_on_commit_callbacks(execute=True):
+        walk.slug = "fifth"
+        walk.save_revision().publish()
+    # A new URL: the guide that links to it changes too (found by the reference index).
+    assert changed(before, revisions(site)) == {
+        "/trails/walk-5/",
+        "/trails/fifth/",
+        "/trails/",
+        "/offline/",
+        guide.url,
+    }
+
+
+def test_a_publish_re_renders_only_the_affected_pages(
+    site, trails, walks, home, renders, django_capture_on_commit_callbacks
+):
+    walk = walks[7]
+    StandardPageFactory(
+        parent=home,
+        slug="guide",
+        offline_available=True,
+        body=f'<p><a linktype="page" id="{walk.pk}">Walk 7</a></p>',
+    )
+    rebuild_site_manifest(site)
+    assert len([url for url in renders if url.startswith("/trails/walk-")]) == 20
+    renders.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        walk.body = "<p>Now with a viewpoint.</p>"
+        walk.save_revision().publish()
+    assert sorted(renders) == sorted(
+        [
+            "/trails/walk-7/",  # the page
+            "/trails/",  # its parent lists it
+            "/guide/",  # it links to it
+            "/offline/",  # the listing and the fallback: always, they are small
+            "/offline/unavailable/",
+        ]
+    )
+
+
+def test_a_rebuild_during_another_ones_assembly_loses_no_update(
+    site, trails, walks, monkeypatch
+):
+    rebuild_site_manifest(site)
+    walk = walks[3]
+    original_assemble = manifest_module.assemble
+    first_assembly, stored_by_other = [], []
+
+    def assemble_while_another_build_runs(*args, **kwargs):
+        result = original_assemble(*args, **kwargs)
+        if not first_assembly:
+            first_assembly.append(dict((e["url"], e["revision"]) for e in result[0]))
+            # Meanwhile an editor publishes, and that publish's own rebuild completes.
+            walk.title = "Walk three, renamed"
+            walk.save_revision().publish()
+            rebuild_site_manifest(site, page_ids={walk.pk})
+            stored_by_other.append(revisions(site)["/trails/walk-3/"])
+        return result
+
+    monkeypatch.setattr(manifest_module, "assemble", assemble_while_another_build_runs)
+    final = rebuild_site_manifest(site, page_ids=set())
+
+    [new_revision] = stored_by_other
+    assert first_assembly[0]["/trails/walk-3/"] != new_revision  # assembled too early
+    assert revisions(site)["/trails/walk-3/"] == new_revision  # …so assembled again
+    assert final.version == OfflineManifest.objects.get(site=site).version
+
+
+def test_an_older_render_never_replaces_a_newer_one(site, trails, walks, monkeypatch):
+    """A render that began before a publish finishes after the publish's own rebuild."""
+    rebuild_site_manifest(site)
+    walk = walks[2]
+    original_render_page = manifest_module.render_page
+    published = []
+
+    def render_page_then_publish(client, page, paths, problem=None):
+        snapshots = original_render_page(client, page, paths, problem)
+        if page.pk == walk.pk and not published:
+            published.append(page.pk)
+            walk.title = "Walk two, renamed"
+            walk.save_revision().publish()
+            rebuild_site_manifest(site, page_ids={walk.pk})  # began later, stores first
+        return snapshots
+
+    monkeypatch.setattr(manifest_module, "render_page", render_page_then_publish)
+    rebuild_site_manifest(site, page_ids={walk.pk})
+
+    current = AnonymousClient(site).get("/trails/walk-2/")
+    assert b"Walk two, renamed" in current.content
+    assert revisions(site)["/trails/walk-2/"] == page_revision(
+        current.content, current.csrf_secret
+    )
