@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -55,11 +56,18 @@ TEMPLATES = [
     }
 ]
 
+# A file, not ":memory:": Django's live server shares an in-memory connection between its
+# request threads, which breaks when the worker precaches pages concurrently.
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("WAGTAIL_OFFLINE_TEST_DB", ":memory:"),
-        "TEST": {"NAME": None},
+        "TEST": {
+            "NAME": os.path.join(
+                tempfile.gettempdir(), f"wagtail-offline-tests-{os.getpid()}.sqlite3"
+            )
+        },
+        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
     }
 }
 
