@@ -1,8 +1,11 @@
 #!/usr/bin/env python
 import os
 import sys
+from pathlib import Path
 
 if __name__ == "__main__":
+    # The project and the trails app live beside this file, wherever it is run from.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
     from django.core.management import execute_from_command_line
 

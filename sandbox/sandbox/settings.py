@@ -84,3 +84,6 @@ WAGTAILADMIN_BASE_URL = "http://localhost:8000"
 
 # Rebuilds run right after the publish commits; a real site would use a worker backend.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Password-protected pages ask for the password in the guide's own layout.
+WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "trails/password_required.html"

@@ -1,11 +1,28 @@
 """A walking-trail guide: the pages walkers need where there is no phone signal."""
 
 from django.db import models
-from wagtail.admin.panels import FieldPanel
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.fields import RichTextField
-from wagtail.models import Page
+from wagtail.models import Orderable, Page
 
 from wagtail_offline.models import OfflinePageMixin
+from wagtail_offline.selection import offline_pages
+
+
+class OfflineBadgeMixin:
+    """Tells the templates whether readers get this page offline, for the badge."""
+
+    @cached_property
+    def is_private(self):
+        return self.get_view_restrictions().exists()
+
+    @cached_property
+    def saved_offline(self):
+        # Asks the plugin, so the badge follows exactly the rule that fills the manifest.
+        site = self.get_site()
+        return bool(site) and offline_pages(site).filter(pk=self.pk).exists()
 
 
 class HomePage(Page):
@@ -14,8 +31,11 @@ class HomePage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
     subpage_types = ["trails.TrailIndexPage", "trails.InfoPage"]
 
+    def featured_trails(self):
+        return TrailPage.objects.descendant_of(self).live().public().order_by("path")
 
-class TrailIndexPage(OfflinePageMixin, Page):
+
+class TrailIndexPage(OfflineBadgeMixin, OfflinePageMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -25,13 +45,20 @@ class TrailIndexPage(OfflinePageMixin, Page):
     def trails(self):
         return TrailPage.objects.child_of(self).live().public().order_by("distance_km")
 
+    def info_pages(self):
+        """Other pages in the section, private ones included: the template marks them."""
+        return InfoPage.objects.child_of(self).live().order_by("path")
 
-class TrailPage(OfflinePageMixin, Page):
+
+class TrailPage(OfflineBadgeMixin, OfflinePageMixin, Page):
     class Difficulty(models.TextChoices):
         EASY = "easy", "Easy"
         MODERATE = "moderate", "Moderate"
         HARD = "hard", "Hard"
 
+    summary = models.CharField(
+        max_length=255, blank=True, help_text="One sentence for the trail lists."
+    )
     distance_km = models.DecimalField("distance (km)", max_digits=5, decimal_places=1)
     ascent_m = models.PositiveIntegerField("ascent (m)", default=0)
     difficulty = models.CharField(max_length=10, choices=Difficulty.choices)
@@ -45,6 +72,7 @@ class TrailPage(OfflinePageMixin, Page):
     )
     photo = models.ForeignKey(
         "wagtailimages.Image",
+        verbose_name="lead photo",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -52,19 +80,33 @@ class TrailPage(OfflinePageMixin, Page):
     )
 
     content_panels = Page.content_panels + [
+        FieldPanel("summary"),
         FieldPanel("distance_km"),
         FieldPanel("ascent_m"),
         FieldPanel("difficulty"),
         FieldPanel("directions"),
         FieldPanel("map_image"),
         FieldPanel("photo"),
+        InlinePanel("gallery_photos", label="Photo gallery"),
     ]
     promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
     parent_page_types = ["trails.TrailIndexPage"]
     subpage_types = ["trails.InfoPage"]
 
 
-class InfoPage(OfflinePageMixin, Page):
+class TrailPhoto(Orderable):
+    page = ParentalKey(
+        TrailPage, on_delete=models.CASCADE, related_name="gallery_photos"
+    )
+    image = models.ForeignKey(
+        "wagtailimages.Image", on_delete=models.CASCADE, related_name="+"
+    )
+    caption = models.CharField(max_length=255, blank=True)
+
+    panels = [FieldPanel("image"), FieldPanel("caption")]
+
+
+class InfoPage(OfflineBadgeMixin, OfflinePageMixin, Page):
     body = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("body")]

@@ -1,28 +1,25 @@
 """Creates the demo trail guide: pages, generated maps and photos, offline settings, an admin.
 
-Idempotent: running it again leaves an existing guide as it is. Images are drawn here with
-Pillow, so the repository holds no binary files.
+Idempotent: each page is looked up by its slug and created only if it is missing, so running
+it again leaves an existing guide (and editors' changes to it) as it is.
 """
 
 import io
-import itertools
-import math
-import random
 
 from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
-from PIL import Image as PillowImage
-from PIL import ImageDraw
+from django.core.management.base import BaseCommand, CommandError
 from wagtail.images.models import Image
 from wagtail.models import Page, PageViewRestriction, Site
 
-from trails.models import HomePage, InfoPage, TrailIndexPage, TrailPage
+from trails.demo_images import draw_map, draw_photo
+from trails.models import HomePage, InfoPage, TrailIndexPage, TrailPage, TrailPhoto
 from wagtail_offline.models import OfflineSettings
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "changeme"
+RANGER_PASSWORD = "ranger"
 
 TRAILS = [
     {
@@ -79,191 +76,218 @@ TRAILS = [
     },
 ]
 
+# Not in the offline section: offline, readers get the fallback page instead.
+COMING_SOON = {
+    "title": "High Cup Nick",
+    "slug": "high-cup-nick",
+    "distance_km": "14.5",
+    "ascent_m": 480,
+    "difficulty": "hard",
+    "summary": "Still being surveyed: a glacial valley with a rim of dark cliffs.",
+    "steps": [
+        "From Dufton, take the Pennine Way east up the lane.",
+        "Follow the rim of the valley to its head at the Nick.",
+    ],
+}
+
+GALLERY_CAPTIONS = ["Setting off", "On the tops", "The way back down"]
+
 
 class Command(BaseCommand):
     help = "Create the demo trail guide with generated images, offline settings and an admin."
 
     def handle(self, *args, **options):
-        self.random = random.Random(7)
-        site = Site.objects.filter(is_default_site=True).first()
-        if site and isinstance(site.root_page.specific, HomePage):
-            self.stdout.write("The demo content is already there.")
-        else:
-            self.create_guide()
-        self.create_admin()
-        call_command("rebuild_offline_manifest", stdout=self.stdout)
-
-    def create_guide(self):
-        root = Page.get_first_root_node()
-        home = root.add_child(
-            instance=HomePage(
-                title="Fell Trails",
-                slug="fell-trails",
-                intro="<p>Walks for the high moors, where the phone signal ends before the path does. "
-                "Save the trails before you leave, and read them on the hill.</p>",
-            )
-        )
-        old_site = Site.objects.filter(is_default_site=True).first()
-        Site.objects.update_or_create(
-            is_default_site=True,
-            defaults={
-                "hostname": "localhost",
-                "port": 80,
-                "root_page": home,
-                "site_name": "Fell Trails",
-            },
-        )
-        if old_site and old_site.root_page_id != home.pk:
-            # Wagtail's welcome page is replaced by the guide.
-            Page.objects.filter(pk=old_site.root_page_id).exclude(pk=home.pk).delete()
-
-        index = home.add_child(
-            instance=TrailIndexPage(
-                title="Trails",
-                slug="trails",
-                intro="<p>Every route in the guide, with maps. All of them work offline.</p>",
-                offline_available=True,
-                offline_include_subpages=True,
-                search_description="Every route in the guide, with maps and photos.",
-            )
+        self.created = []
+        home = self.ensure_home()
+        trails = self.ensure_page(
+            home,
+            TrailIndexPage,
+            title="Trails",
+            slug="trails",
+            intro="<p>Every route in the guide, with maps and photos. "
+            "Open this page once with signal and all of them work offline.</p>",
+            offline_available=True,
+            offline_include_subpages=True,
+            search_description="Every route in the guide, with maps and photos.",
         )
         for number, trail in enumerate(TRAILS):
-            index.add_child(
-                instance=TrailPage(
-                    title=trail["title"],
-                    slug=trail["slug"],
-                    distance_km=trail["distance_km"],
-                    ascent_m=trail["ascent_m"],
-                    difficulty=trail["difficulty"],
-                    search_description=trail["summary"],
-                    directions="<ol>"
-                    + "".join(f"<li>{step}</li>" for step in trail["steps"])
-                    + "</ol>",
-                    map_image=self.image(
-                        f"Map: {trail['title']}", self.draw_map(number)
-                    ),
-                    photo=self.image(
-                        f"Photo: {trail['title']}", self.draw_photo(number)
-                    ),
+            self.ensure_trail(trails, trail, number)
+        notes = self.ensure_page(
+            trails,
+            InfoPage,
+            title="Ranger notes",
+            slug="ranger-notes",
+            body="<p>Gate codes and the rangers' rota. Password protected, so it is "
+            "never saved for offline reading, even though the trails beside it are.</p>",
+        )
+        PageViewRestriction.objects.get_or_create(
+            page=notes,
+            defaults={
+                "restriction_type": PageViewRestriction.PASSWORD,
+                "password": RANGER_PASSWORD,
+            },
+        )
+        self.ensure_page(
+            home,
+            InfoPage,
+            title="Safety on the hills",
+            slug="safety",
+            offline_available=True,
+            search_description="What to carry, and who to call.",
+            body="<p>Carry a map, a compass, water and a layer more than you think. "
+            "Tell someone your route and when you will be back.</p>"
+            "<p>In an emergency call 999 or 112, ask for the police, then mountain "
+            "rescue. A text to 999 can get through where a call cannot, once your "
+            "phone is registered for emergency SMS.</p>",
+        )
+        coming_soon = self.ensure_page(
+            home,
+            TrailIndexPage,
+            title="Coming soon",
+            slug="coming-soon",
+            intro="<p>Routes still being surveyed. They are not saved for offline "
+            "reading yet: offline, you get the “You're offline” page instead.</p>",
+        )
+        self.ensure_trail(coming_soon, COMING_SOON, len(TRAILS))
+        fallback = self.ensure_page(
+            home,
+            InfoPage,
+            title="You're offline",
+            slug="offline-fallback",
+            body="<p>This page was not saved for offline reading, and there is no "
+            "signal to fetch it.</p>"
+            '<p><a href="/offline/">See the pages you can read without signal</a>, '
+            "or try again when you are back in range.</p>",
+        )
+        self.configure_offline(home, fallback)
+        self.ensure_admin()
+        self.report()
+        self.rebuild_manifest()
+
+    def ensure_home(self):
+        """The guide's home page, made the default site's root in place of Wagtail's welcome page."""
+        home = HomePage.objects.first()
+        if home is None:
+            home = Page.get_first_root_node().add_child(
+                instance=HomePage(
+                    title="Fell Trails",
+                    slug="fell-trails",
+                    intro="<p>Walks for the high moors, where the phone signal ends before "
+                    "the path does. Save the trails before you leave, and read them on "
+                    "the hill.</p>",
                 )
             )
-        notes = index.add_child(
-            instance=InfoPage(
-                title="Ranger notes",
-                slug="ranger-notes",
-                body="<p>Gate codes and the rangers' rota. Password protected: never saved offline.</p>",
-            )
-        )
-        PageViewRestriction.objects.create(
-            page=notes, restriction_type=PageViewRestriction.PASSWORD, password="ranger"
-        )
-        home.add_child(
-            instance=InfoPage(
-                title="Safety on the hills",
-                slug="safety",
-                offline_available=True,
-                search_description="What to carry, and who to call.",
-                body="<p>Carry a map, a compass, water and a layer more than you think. "
-                "In an emergency call 999 and ask for the police, then mountain rescue.</p>",
-            )
-        )
-        soon = home.add_child(
-            instance=InfoPage(
-                title="Coming soon",
-                slug="coming-soon",
-                body="<p>New routes being surveyed. Not saved for offline reading yet.</p>",
-            )
-        )
-        fallback = home.add_child(
-            instance=InfoPage(
-                title="You're offline",
-                slug="offline-fallback",
-                body="<p>This page was not saved for offline reading. "
-                '<a href="/offline/">See the pages you can read without signal.</a></p>',
-            )
-        )
-        del soon
-        site = Site.objects.get(is_default_site=True)
-        offline_settings = OfflineSettings.for_site(site)
-        offline_settings.enabled = True
-        offline_settings.fallback_page = fallback
-        offline_settings.save()
-        self.stdout.write(
-            self.style.SUCCESS(f"Created the trail guide: {len(TRAILS)} trails.")
+            self.created.append(home)
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            site = Site(hostname="localhost", port=80, is_default_site=True)
+        previous_root = site.root_page if site.root_page_id else None
+        if previous_root is None or previous_root.pk != home.pk:
+            site.root_page = home
+            site.site_name = "Fell Trails"
+            site.save()
+            # Only Wagtail's own welcome page is removed: a plain Page right under the root.
+            if (
+                previous_root is not None
+                and previous_root.depth == 2
+                and previous_root.specific_class is Page
+            ):
+                previous_root.delete()
+        return home
+
+    def find(self, parent, slug, model):
+        """The ``model`` page at ``slug`` below ``parent``, if the demo made it already."""
+        page = parent.get_children().filter(slug=slug).specific().first()
+        if page is not None and not isinstance(page, model):
+            page.delete()  # An older demo had another kind of page here.
+            return None
+        return page
+
+    def add(self, parent, page):
+        page = parent.add_child(instance=page)
+        self.created.append(page)
+        return page
+
+    def ensure_page(self, parent, model, **fields):
+        return self.find(parent, fields["slug"], model) or self.add(
+            parent, model(**fields)
         )
 
-    def create_admin(self):
+    def ensure_trail(self, parent, trail, number):
+        return self.find(parent, trail["slug"], TrailPage) or self.add(
+            parent, self.trail(trail, number)
+        )
+
+    def trail(self, trail, number):
+        """An unsaved trail page with its map, lead photo and gallery drawn afresh."""
+        title = trail["title"]
+        return TrailPage(
+            title=title,
+            slug=trail["slug"],
+            summary=trail["summary"],
+            search_description=trail["summary"],
+            distance_km=trail["distance_km"],
+            ascent_m=trail["ascent_m"],
+            difficulty=trail["difficulty"],
+            directions="<ol>"
+            + "".join(f"<li>{step}</li>" for step in trail["steps"])
+            + "</ol>",
+            map_image=self.image(f"Map: {title}", draw_map(number, title), "PNG"),
+            photo=self.image(f"Photo: {title}", draw_photo(number * 4), "JPEG"),
+            gallery_photos=[
+                TrailPhoto(
+                    image=self.image(
+                        f"{title}: {caption}", draw_photo(number * 4 + position), "JPEG"
+                    ),
+                    caption=caption,
+                )
+                for position, caption in enumerate(GALLERY_CAPTIONS, start=1)
+            ],
+        )
+
+    def image(self, title, picture, file_format):
+        """A Wagtail image of ``picture``; maps stay PNG for crisp lines, photos are JPEG."""
+        buffer = io.BytesIO()
+        if file_format == "JPEG":
+            picture.save(buffer, format="JPEG", quality=85, optimize=True)
+        else:
+            picture.save(buffer, format="PNG", optimize=True)
+        slug = title.lower().replace(": ", "-").replace(" ", "-")
+        name = f"{slug}.{'jpg' if file_format == 'JPEG' else 'png'}"
+        return Image.objects.create(title=title, file=ImageFile(buffer, name=name))
+
+    def configure_offline(self, home, fallback):
+        site = Site.objects.get(root_page=home)
+        offline_settings = OfflineSettings.for_site(site)
+        if not offline_settings.enabled or offline_settings.fallback_page_id is None:
+            offline_settings.enabled = True
+            offline_settings.fallback_page = fallback
+            offline_settings.save()
+
+    def ensure_admin(self):
         User = get_user_model()
         if not User.objects.filter(username=ADMIN_USERNAME).exists():
             User.objects.create_superuser(
                 ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD
             )
-
-    def image(self, title, picture):
-        buffer = io.BytesIO()
-        picture.save(buffer, format="PNG", optimize=True)
-        name = title.lower().replace(": ", "-").replace(" ", "-") + ".png"
-        return Image.objects.create(title=title, file=ImageFile(buffer, name=name))
-
-    def draw_map(self, seed):
-        """A topographic-style map: contour rings around two summits and a dashed route."""
-        rng = random.Random(seed)
-        width, height = 1200, 800
-        picture = PillowImage.new("RGB", (width, height), (242, 239, 226))
-        draw = ImageDraw.Draw(picture)
-        summits = [(rng.randint(250, 950), rng.randint(200, 600)) for _ in range(2)]
-        for cx, cy in summits:
-            for ring in range(14, 0, -1):
-                radius = ring * 28
-                shade = 200 - ring * 6
-                points = [
-                    (
-                        cx + radius * math.cos(a) * (1 + 0.15 * math.sin(3 * a + seed)),
-                        cy + radius * 0.7 * math.sin(a) * (1 + 0.1 * math.cos(2 * a)),
-                    )
-                    for a in [i * math.pi / 36 for i in range(73)]
-                ]
-                draw.line(points, fill=(160, shade, 110), width=2)
-        route = [(80, 720)] + summits + [(1120, 120)]
-        for (x1, y1), (x2, y2) in itertools.pairwise(route):
-            steps = 30
-            for step in range(0, steps, 2):
-                a, b = step / steps, (step + 1) / steps
-                draw.line(
-                    [
-                        (x1 + (x2 - x1) * a, y1 + (y2 - y1) * a),
-                        (x1 + (x2 - x1) * b, y1 + (y2 - y1) * b),
-                    ],
-                    fill=(200, 40, 40),
-                    width=6,
-                )
-        draw.rectangle([20, 20, 260, 70], fill=(255, 255, 255), outline=(60, 60, 60))
-        draw.text((34, 36), "1 km   N ^", fill=(30, 30, 30))
-        return picture
-
-    def draw_photo(self, seed):
-        """A landscape: a sky gradient, layered hills and a sun."""
-        rng = random.Random(100 + seed)
-        width, height = 1600, 900
-        picture = PillowImage.new("RGB", (width, height))
-        draw = ImageDraw.Draw(picture)
-        for y in range(height):
-            t = y / height
-            draw.line(
-                [(0, y), (width, y)],
-                fill=(int(120 + 100 * t), int(170 + 60 * t), int(230 - 30 * t)),
+            self.stdout.write(
+                f"Created the superuser {ADMIN_USERNAME} / {ADMIN_PASSWORD}."
             )
-        draw.ellipse([1200, 120, 1320, 240], fill=(255, 226, 140))
-        for layer in range(4):
-            base = 450 + layer * 110
-            colour = (
-                60 + layer * 15,
-                110 - layer * 10 + rng.randint(0, 20),
-                70 + layer * 5,
+
+    def report(self):
+        if self.created:
+            titles = ", ".join(page.title for page in self.created)
+            self.stdout.write(
+                self.style.SUCCESS(f"Created {len(self.created)} pages: {titles}.")
             )
-            points = [(0, height)]
-            for x in range(0, width + 100, 100):
-                points.append((x, base - rng.randint(0, 160 - layer * 30)))
-            points.append((width, height))
-            draw.polygon(points, fill=colour)
-        return picture
+        else:
+            self.stdout.write("The demo content is already there.")
+
+    def rebuild_manifest(self):
+        try:
+            call_command("rebuild_offline_manifest", stdout=self.stdout)
+        except CommandError as error:
+            # The plugin may be older or half-installed; the guide itself is still usable.
+            self.stderr.write(
+                self.style.WARNING(f"Could not rebuild the offline manifest: {error}")
+            )

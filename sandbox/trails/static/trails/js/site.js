@@ -1,10 +1,10 @@
-// Shows a note while the reader is offline, so they know they are reading saved pages.
+// Tells readers when they have no signal, so they know they are reading pages saved on the device.
 (function () {
   "use strict";
   var note = document.querySelector("[data-connection]");
-  if (!note) return;
   function update() {
-    note.hidden = navigator.onLine;
+    document.documentElement.classList.toggle("is-offline", !navigator.onLine);
+    if (note) note.hidden = navigator.onLine;
   }
   window.addEventListener("online", update);
   window.addEventListener("offline", update);
