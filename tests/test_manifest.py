@@ -7,6 +7,7 @@ from wagtail_factories import ImageFactory
 from tests.factories import StandardPageFactory, restrict_with_password
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineSettings
+from wagtail_offline.signal_handlers import sites_containing
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +191,186 @@ def test_each_site_has_its_own_manifest(site, trails, root_page):
     ours, theirs = rebuild_site_manifest(site), rebuild_site_manifest(other)
     assert urls(ours, "page") == {"/trails/"}
     assert urls(theirs, "page") == {"/"}
+
+
+def serve_html(monkeypatch, html, only=None):
+    """StandardPages answer ``html`` (all of them, or the one with pk ``only``)."""
+    from django.http import HttpResponse
+
+    from tests.testapp.models import StandardPage
+
+    original = StandardPage.serve
+
+    def serve(self, request, *args, **kwargs):
+        if only is None or self.pk == only:
+            return HttpResponse(html)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(StandardPage, "serve", serve)
+
+
+def test_cross_origin_assets_are_reported_as_not_working_offline(
+    site, trails, monkeypatch, settings, tmp_path
+):
+    settings.STATIC_ROOT = str(tmp_path)
+    (tmp_path / "fonts.css").write_text(
+        '@import url("https://fonts.example/trail.css");\n'
+        "body { background: url(data:image/png;base64,AAAA) }"
+    )
+    serve_html(
+        monkeypatch,
+        '<link rel="stylesheet" href="/static/fonts.css">'
+        '<script src="https://cdn.example/map.js"></script>'
+        '<img src="data:image/gif;base64,R0lGOD"><a href="https://elsewhere.example/">ok</a>',
+    )
+    manifest = rebuild_site_manifest(site)
+    assert "/static/fonts.css" in urls(manifest, "asset")
+    assert not any("example" in url or "data:" in url for url in urls(manifest))
+    reported = {p["url"]: p["message"] for p in manifest.problems}
+    assert set(reported) == {
+        "https://cdn.example/map.js",
+        "https://fonts.example/trail.css",
+    }
+    assert reported["https://cdn.example/map.js"] == (
+        "https://cdn.example/map.js (used by /trails/) is on another site and will not work offline."
+    )
+    assert "(used by /static/fonts.css)" in reported["https://fonts.example/trail.css"]
+
+
+def test_sub_routes_of_a_routable_page_are_entries_of_their_own(site, home):
+    from tests.testapp.models import EventsPage
+
+    events = home.add_child(
+        instance=EventsPage(title="Events", slug="events", offline_available=True)
+    )
+    manifest = rebuild_site_manifest(site)
+    assert urls(manifest, "page") == {"/events/", "/events/past/"}
+    revisions = {e["url"]: e["revision"] for e in manifest.entries}
+    assert revisions["/events/"] != revisions["/events/past/"]
+    assert events.get_offline_urls()[1] == {"location": "/events/past/"}
+
+
+def test_get_offline_urls_receives_a_request_for_the_site(site, trails, monkeypatch):
+    from tests.testapp.models import StandardPage
+
+    seen = []
+    original = StandardPage.get_offline_urls
+
+    def get_offline_urls(self, request=None):
+        seen.append((request.get_host(), request.user.is_authenticated))
+        return original(self, request) + [{"location": "/trails/?print=1"}]
+
+    monkeypatch.setattr(
+        StandardPage, "get_offline_urls", get_offline_urls, raising=False
+    )
+    manifest = rebuild_site_manifest(site)
+    assert urls(manifest, "page") == {"/trails/", "/trails/?print=1"}
+    assert seen == [("localhost", False)]
+
+
+def test_a_url_on_another_site_is_reported_not_rendered(site, trails, monkeypatch):
+    from tests.testapp.models import StandardPage
+
+    monkeypatch.setattr(
+        StandardPage,
+        "get_offline_urls",
+        lambda self, request=None: [{"location": "http://other.example/trails/"}],
+        raising=False,
+    )
+    manifest = rebuild_site_manifest(site)
+    assert urls(manifest, "page") == set()
+    assert any(
+        "http://other.example/trails/ belongs to another site" in p["message"]
+        for p in manifest.problems
+    )
+
+
+def test_a_page_serving_a_huge_body_or_a_missing_asset_is_reported(
+    site, trails, monkeypatch
+):
+    serve_html(
+        monkeypatch,
+        '<link rel="stylesheet" href="/static/testapp/css/gone.css">'
+        '<img src="/media/images/gone.jpg">',
+    )
+    manifest = rebuild_site_manifest(site)
+    messages = [p["message"] for p in manifest.problems]
+    assert "The static file /static/testapp/css/gone.css does not exist." in messages
+    assert "The media file /media/images/gone.jpg does not exist." in messages
+    assert "/trails/" in urls(manifest, "page")
+
+
+def test_a_document_over_the_size_limit_is_reported(site, trails, settings):
+    from wagtail_factories import DocumentFactory
+
+    document = DocumentFactory(title="Atlas", file__data=b"x" * 100)
+    trails.body = f'<p><a linktype="document" id="{document.pk}">Atlas</a></p>'
+    trails.save_revision().publish()
+    offline_settings = OfflineSettings.for_site(site)
+    offline_settings.include_documents = True
+    offline_settings.save()
+    manifest = rebuild_site_manifest(site)
+    assert urls(manifest, "document") == {document.url}
+    settings.WAGTAIL_OFFLINE_MAX_ASSET_SIZE = 99
+    manifest = rebuild_site_manifest(site)
+    assert urls(manifest, "document") == set()
+    assert any(
+        document.url in p["message"] and "limit" in p["message"]
+        for p in manifest.problems
+    )
+
+
+def test_a_broken_link_to_a_document_is_reported(site, trails, monkeypatch):
+    offline_settings = OfflineSettings.for_site(site)
+    offline_settings.include_documents = True
+    offline_settings.save()
+    serve_html(monkeypatch, '<a href="/documents/999/gone.pdf">Gone</a>')
+    manifest = rebuild_site_manifest(site)
+    assert any(
+        p["message"]
+        == "/documents/999/gone.pdf links to a document that does not exist."
+        for p in manifest.problems
+    )
+
+
+def test_the_critical_pages_failing_is_a_clear_error(site, trails, settings):
+    from wagtail_offline.manifest import ManifestError
+
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [], "APP_DIRS": False}
+    ]  # no template can be found, not even the listing's
+    with pytest.raises(ManifestError, match="/offline/unavailable/ is needed offline"):
+        rebuild_site_manifest(site)
+
+
+def test_translated_pages_are_entries_of_their_own(site, home, trails, settings):
+    from wagtail.models import Locale
+
+    settings.WAGTAIL_I18N_ENABLED = True
+    settings.LANGUAGES = settings.WAGTAIL_CONTENT_LANGUAGES = [
+        ("en", "English"),
+        ("fr", "French"),
+    ]
+    settings.ROOT_URLCONF = "tests.urls_i18n"
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.middleware.locale.LocaleMiddleware",
+    ]
+    StandardPageFactory(parent=trails, title="Ridge", slug="ridge")
+    french = Locale.objects.create(language_code="fr")
+    for page in (home, trails, trails.get_children().get().specific):
+        translation = page.copy_for_translation(french)
+        translation.title = f"{page.title} (fr)"
+        translation.save_revision().publish()
+
+    manifest = rebuild_site_manifest(site)
+    assert urls(manifest, "page") == {
+        "/trails/",
+        "/trails/ridge/",
+        "/fr/trails/",
+        "/fr/trails/ridge/",
+    }
+    revisions = {e["url"]: e["revision"] for e in manifest.entries}
+    assert revisions["/trails/ridge/"] != revisions["/fr/trails/ridge/"]
+    # Publishing a translation rebuilds the site it belongs to.
+    assert sites_containing(translation) == [site.pk]

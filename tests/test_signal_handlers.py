@@ -2,11 +2,14 @@
 
 import pytest
 from django_tasks.signals import task_enqueued
-from wagtail.models import PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
+from wagtail_factories import DocumentFactory, ImageFactory
 
 from tests.factories import StandardPageFactory, restrict_with_password
 from wagtail_offline import tasks
+from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineManifest, OfflineSettings
+from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +133,7 @@ def test_changes_in_one_transaction_become_one_task_per_site(
 
     def record(sender, task_result, **kwargs):
         if task_result.task.func is tasks.rebuild_offline_manifest_task.func:
-            enqueued.append(task_result.args)
+            enqueued.append(tuple(task_result.args))
 
     task_enqueued.connect(record)
     try:
@@ -144,3 +147,207 @@ def test_changes_in_one_transaction_become_one_task_per_site(
     site_id, page_ids = enqueued[0]
     assert site_id == site.pk
     assert trails.pk in page_ids and len(page_ids) >= 4
+
+
+def entry_urls(site, kind):
+    manifest = OfflineManifest.objects.get(site=site)
+    return {entry["url"] for entry in manifest.entries if entry["kind"] == kind}
+
+
+def new_collection(name, private=False):
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    collection = root.add_child(name=name)
+    if private:
+        CollectionViewRestriction.objects.create(
+            collection=collection, restriction_type=CollectionViewRestriction.LOGIN
+        )
+    return collection
+
+
+def test_copying_a_page_into_the_section_adds_the_copy(
+    site, home, trails, django_capture_on_commit_callbacks
+):
+    archive = StandardPageFactory(parent=home, title="Archive", slug="archive")
+    ridge = StandardPageFactory(parent=archive, title="Ridge", slug="ridge")
+    with django_capture_on_commit_callbacks(execute=True):
+        ridge.copy(to=trails, update_attrs={"slug": "ridge-copy"})
+    assert page_urls(site) == {"/trails/", "/trails/ridge-copy/"}
+
+
+def test_a_restriction_on_an_ancestor_removes_the_whole_subtree(
+    site, home, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        guide = StandardPageFactory(parent=home, title="Guide", slug="guide")
+        trails = StandardPageFactory(
+            parent=guide,
+            slug="trails",
+            offline_available=True,
+            offline_include_subpages=True,
+        )
+        StandardPageFactory(parent=trails, slug="ridge").save_revision().publish()
+    assert page_urls(site) == {"/guide/trails/", "/guide/trails/ridge/"}
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(
+            page=guide, restriction_type=PageViewRestriction.LOGIN
+        )
+    assert page_urls(site) == set()
+
+
+def test_deleting_a_page_re_renders_the_pages_that_linked_to_it(
+    site, trails, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ridge = StandardPageFactory(parent=trails, slug="ridge")
+        guide = StandardPageFactory(
+            parent=trails,
+            slug="guide",
+            body=f'<p><a linktype="page" id="{ridge.pk}">Ridge</a></p>',
+        )
+        guide.save_revision().publish()
+    before = OfflineManifest.objects.get(site=site)
+    guide_revision = {e["url"]: e["revision"] for e in before.entries}["/trails/guide/"]
+    with django_capture_on_commit_callbacks(execute=True):
+        ridge.delete()
+    after = {
+        e["url"]: e["revision"] for e in OfflineManifest.objects.get(site=site).entries
+    }
+    assert "/trails/ridge/" not in after
+    assert after["/trails/guide/"] != guide_revision  # its link to the page is gone
+
+
+def test_turning_documents_on_adds_the_linked_documents(
+    site, trails, django_capture_on_commit_callbacks
+):
+    document = DocumentFactory(title="Map", collection=new_collection("Walkers"))
+    with django_capture_on_commit_callbacks(execute=True):
+        StandardPageFactory(
+            parent=trails,
+            slug="maps",
+            body=f'<p><a linktype="document" id="{document.pk}">Map</a></p>',
+        ).save_revision().publish()
+    assert entry_urls(site, "document") == set()
+    with django_capture_on_commit_callbacks(execute=True):
+        offline_settings = OfflineSettings.for_site(site)
+        offline_settings.include_documents = True
+        offline_settings.save()
+    assert entry_urls(site, "document") == {document.url}
+
+
+def test_moving_a_document_to_a_private_collection_removes_it(
+    site, trails, django_capture_on_commit_callbacks
+):
+    offline_settings = OfflineSettings.for_site(site)
+    offline_settings.include_documents = True
+    offline_settings.save()
+    document = DocumentFactory(title="Map", collection=new_collection("Walkers"))
+    with django_capture_on_commit_callbacks(execute=True):
+        StandardPageFactory(
+            parent=trails,
+            slug="maps",
+            body=f'<p><a linktype="document" id="{document.pk}">Map</a></p>',
+        ).save_revision().publish()
+    assert entry_urls(site, "document") == {document.url}
+    with django_capture_on_commit_callbacks(execute=True):
+        document.collection = new_collection("Rangers", private=True)
+        document.save()
+    assert entry_urls(site, "document") == set()
+
+
+def media_urls(site):
+    return {url for url in entry_urls(site, "asset") if url.startswith("/media/")}
+
+
+def test_moving_an_image_to_a_private_collection_removes_its_renditions(
+    site, trails, django_capture_on_commit_callbacks
+):
+    image = ImageFactory(collection=new_collection("Walkers"))
+    with django_capture_on_commit_callbacks(execute=True):
+        StandardPageFactory(
+            parent=trails, slug="ridge", image=image
+        ).save_revision().publish()
+    assert len(media_urls(site)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        image.collection = new_collection("Rangers", private=True)
+        image.save()
+    assert media_urls(site) == set()
+
+
+def test_restricting_a_collection_removes_its_images(
+    site, trails, django_capture_on_commit_callbacks
+):
+    walkers = new_collection("Walkers")
+    with django_capture_on_commit_callbacks(execute=True):
+        StandardPageFactory(
+            parent=trails, slug="ridge", image=ImageFactory(collection=walkers)
+        ).save_revision().publish()
+    assert len(media_urls(site)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction = CollectionViewRestriction.objects.create(
+            collection=walkers, restriction_type=CollectionViewRestriction.LOGIN
+        )
+    assert media_urls(site) == set()
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction.delete()
+    assert len(media_urls(site)) == 2
+
+
+def test_a_new_rendition_re_renders_the_pages_showing_the_image(
+    site, trails, django_capture_on_commit_callbacks, monkeypatch
+):
+    image = ImageFactory(collection=new_collection("Walkers"))
+    with django_capture_on_commit_callbacks(execute=True):
+        StandardPageFactory(
+            parent=trails, slug="ridge", image=image
+        ).save_revision().publish()
+    # As after a focal point change: the renditions are gone until someone asks again.
+    image.renditions.all().delete()
+    rendered = []
+    original_get = AnonymousClient.get
+    monkeypatch.setattr(
+        AnonymousClient,
+        "get",
+        lambda self, url: rendered.append(url) or original_get(self, url),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        image.get_rendition("width-200")  # a reader's visit, say
+    assert "/trails/ridge/" in rendered
+    assert {r.url for r in image.renditions.all()} == media_urls(site)
+
+
+def test_renditions_made_by_a_build_do_not_schedule_another(
+    site, trails, django_capture_on_commit_callbacks
+):
+    image = ImageFactory(collection=new_collection("Walkers"))
+    StandardPageFactory(parent=trails, slug="ridge", image=image)
+    assert not image.renditions.exists()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        rebuild_site_manifest(site)
+    assert image.renditions.count() == 2
+    assert not callbacks
+
+
+def test_what_a_rolled_back_transaction_asked_for_is_forgotten(
+    site, trails, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    enqueued = []
+
+    def record(sender, task_result, **kwargs):
+        enqueued.append(tuple(task_result.args))
+
+    ridge = StandardPageFactory(parent=trails, slug="ridge")
+    try:
+        with transaction.atomic():
+            tasks.schedule_rebuild([site.pk], [ridge.pk])
+            raise RuntimeError("the editor's request failed")
+    except RuntimeError:
+        pass
+    task_enqueued.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.schedule_rebuild([site.pk], [trails.pk])
+    finally:
+        task_enqueued.disconnect(record)
+    assert enqueued == [(site.pk, [trails.pk])]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.storage import default_storage
@@ -73,10 +74,12 @@ class AnonymousClient:
 
     def request(self, url="/"):
         """A request as an anonymous reader would send it; for hooks such as ``get_offline_urls``."""
-        return self._factory.get(url, secure=self._secure)
+        request = self._factory.get(url, secure=self._secure)
+        request.user = AnonymousUser()
+        return request
 
     def get(self, url):
-        request = self.request(url)
+        request = self._factory.get(url, secure=self._secure)
         errors = []
 
         def capture_exception(sender, request=None, **kwargs):

@@ -30,24 +30,50 @@ def schedule_rebuild(site_ids, page_ids=None):
     Every change of one transaction is coalesced into a single task per site;
     ``page_ids=None`` asks for every page to be re-rendered.
     """
-    pending = getattr(_local, "pending", None)
-    if pending is None:
-        pending = _local.pending = {}
+    site_ids = list(site_ids)
+    if not site_ids:
+        return
+    batch = _Batch.current()
     for site_id in site_ids:
-        if site_id in pending and pending[site_id] is None:
-            continue
-        if page_ids is None:
-            pending[site_id] = None
-        else:
-            pending[site_id] = pending.get(site_id, set()) | set(page_ids)
-    if site_ids:
-        transaction.on_commit(_enqueue_pending)
+        batch.add(site_id, page_ids)
+    transaction.on_commit(batch.enqueue)
 
 
-def _enqueue_pending():
-    pending = getattr(_local, "pending", None)
-    _local.pending = None
-    for site_id, page_ids in (pending or {}).items():
-        rebuild_offline_manifest_task.enqueue(
-            site_id, None if page_ids is None else sorted(page_ids)
+class _Batch:
+    """The rebuilds one transaction asked for, enqueued once when it commits."""
+
+    def __init__(self):
+        self.pending = {}
+        self.done = False
+
+    @classmethod
+    def current(cls):
+        batch = getattr(_local, "batch", None)
+        # A new batch after a commit, or when a rollback dropped every callback of this one.
+        if batch is None or batch.done or not batch.is_registered():
+            batch = _local.batch = cls()
+        return batch
+
+    def is_registered(self):
+        connection = transaction.get_connection()
+        return any(
+            getattr(entry[1], "__self__", None) is self
+            for entry in connection.run_on_commit
         )
+
+    def add(self, site_id, page_ids):
+        if site_id in self.pending and self.pending[site_id] is None:
+            return
+        if page_ids is None:
+            self.pending[site_id] = None
+        else:
+            self.pending[site_id] = self.pending.get(site_id, set()) | set(page_ids)
+
+    def enqueue(self):
+        if self.done:
+            return  # Each change registers a callback; the first one enqueues them all.
+        self.done = True
+        for site_id, page_ids in self.pending.items():
+            rebuild_offline_manifest_task.enqueue(
+                site_id, None if page_ids is None else sorted(page_ids)
+            )
