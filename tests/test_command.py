@@ -120,3 +120,21 @@ def test_after_a_deploy_only_sites_whose_static_files_changed_are_rebuilt(
     rebuilt = OfflineManifest.objects.get(site=site)
     assert rebuilt.static_fingerprint != manifest.static_fingerprint
     assert rebuilt.version != manifest.version  # the stylesheet's revision changed
+
+
+def test_a_database_check_warns_when_static_files_changed_since_the_build(
+    site, trails, collected_static
+):
+    from django.core.checks import run_checks
+
+    run()
+    assert not [
+        e for e in run_checks(databases=["default"]) if e.id == "wagtail_offline.W005"
+    ]
+    (collected_static / "testapp" / "js" / "site.js").write_text("// a new release\n")
+    [warning] = [
+        e for e in run_checks(databases=["default"]) if e.id == "wagtail_offline.W005"
+    ]
+    assert "Trails" in warning.msg and "--if-static-changed" in warning.hint
+    # Not a check of every `manage.py check` run, nor of any request: only with a database.
+    assert not [e for e in run_checks() if e.id == "wagtail_offline.W005"]

@@ -84,3 +84,37 @@ def test_pages_of_other_sites_are_not_listed(site, home, root_page):
     Site.objects.create(hostname="other.example", root_page=other_home)
     StandardPageFactory(parent=home, title="Ours", offline_available=True)
     assert titles(site) == ["Ours"]
+
+
+def test_the_selection_query_does_not_grow_with_the_number_of_flags(site, home):
+    """SQLite refuses queries with about a thousand conditions: flags must not add any."""
+
+    def sql():
+        return str(offline_pages(site).query)
+
+    sections = []
+    for number in range(3):
+        section = StandardPageFactory(
+            parent=home,
+            title=f"Section {number}",
+            offline_available=True,
+            offline_include_subpages=True,
+        )
+        sections.append(section)
+        StandardPageFactory(
+            parent=section, title=f"Walk {number}", offline_available=True
+        )
+    before = sql()
+    for number in range(20):
+        # Flagged one by one, or as sections below a flagged section, or without children.
+        StandardPageFactory(
+            parent=sections[0], title=f"More {number}", offline_available=True
+        )
+        StandardPageFactory(
+            parent=sections[1],
+            title=f"Nested {number}",
+            offline_available=True,
+            offline_include_subpages=True,
+        )
+    assert len(sql()) == len(before)
+    assert len(titles(site)) == 6 + 40

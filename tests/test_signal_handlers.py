@@ -351,3 +351,23 @@ def test_what_a_rolled_back_transaction_asked_for_is_forgotten(
     finally:
         task_enqueued.disconnect(record)
     assert enqueued == [(site.pk, [trails.pk])]
+
+
+def test_a_publish_rebuilds_only_the_site_that_holds_the_page(
+    site, trails, root_page, django_capture_on_commit_callbacks
+):
+    from wagtail.models import Site
+
+    with django_capture_on_commit_callbacks(execute=True):
+        other_home = StandardPageFactory(
+            parent=root_page, slug="other", offline_available=True
+        )
+        other = Site.objects.create(hostname="other.example", root_page=other_home)
+        other_home.save_revision().publish()
+    ours = OfflineManifest.objects.get(site=site).version
+    theirs = OfflineManifest.objects.get(site=other).version
+    with django_capture_on_commit_callbacks(execute=True):
+        other_home.title = "Other, renamed"
+        other_home.save_revision().publish()
+    assert OfflineManifest.objects.get(site=site).version == ours
+    assert OfflineManifest.objects.get(site=other).version != theirs

@@ -2,7 +2,7 @@
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 
@@ -46,3 +46,33 @@ def check_configuration(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.database)
+def check_static_files_unchanged(app_configs, databases=None, **kwargs):
+    """After a deploy: sites whose manifest lists static files that have changed since.
+
+    Tagged ``database``: it runs with ``manage.py check --database default`` and during
+    ``migrate``, never on a request.
+    """
+    from .assets import static_fingerprint
+    from .models import OfflineManifest
+
+    if not databases:
+        return []
+    stale = [
+        str(manifest.site)
+        for manifest in OfflineManifest.objects.select_related("site")
+        if manifest.static_fingerprint
+        and static_fingerprint(manifest.entries) != manifest.static_fingerprint
+    ]
+    if not stale:
+        return []
+    return [
+        Warning(
+            f"The static files changed since the offline manifest of {', '.join(stale)} was built: "
+            "readers' browsers would keep the old ones offline.",
+            hint="Run manage.py rebuild_offline_manifest --if-static-changed after collectstatic.",
+            id="wagtail_offline.W005",
+        )
+    ]

@@ -44,17 +44,46 @@ def flagged_pages(site, live_only=True):
     """(path, include_subpages) for every flagged page of the site (live ones only, by default)."""
     flags = []
     for model in offline_page_models():
-        pages = model.objects.live() if live_only else model.objects.all()
-        flags += pages.filter(in_site(site), offline_available=True).values_list(
+        flags += _flagged(model, site, live_only).values_list(
             "path", "offline_include_subpages"
         )
     return flags
 
 
-def _flag_conditions(flags):
-    conditions = [Q(path=path) for path, _ in flags]
-    conditions += [Q(path__startswith=path) for path, subpages in flags if subpages]
-    return reduce(or_, conditions)
+def _flagged(model, site, live_only):
+    pages = model.objects.live() if live_only else model.objects.all()
+    return pages.filter(in_site(site), offline_available=True)
+
+
+def _flag_conditions(site, live_only=True):
+    """A filter for flagged pages and the pages below sections flagged with their subpages.
+
+    Flagged pages are matched with a subquery and nested sections are merged, so
+    that thousands of flags do not become thousands of SQL conditions.
+    """
+    conditions = [
+        Q(pk__in=_flagged(model, site, live_only).values("pk"))
+        for model in offline_page_models()
+    ]
+    sections = []
+    for model in offline_page_models():
+        sections += (
+            _flagged(model, site, live_only)
+            .filter(offline_include_subpages=True, numchild__gt=0)
+            .values_list("path", flat=True)
+        )
+    for path in _outermost(sections):
+        conditions.append(Q(path__startswith=path))
+    return reduce(or_, conditions) if conditions else Q(pk__in=[])
+
+
+def _outermost(paths):
+    """The paths not below another path of the list."""
+    kept = []
+    for path in sorted(paths):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return kept
 
 
 def not_expired():
@@ -69,13 +98,10 @@ def offline_pages(site):
     subpages. Pages with a view restriction, on themselves or on an ancestor, never are;
     nor are drafts, scheduled, expired or unpublished pages.
     """
-    flags = flagged_pages(site)
-    if not flags:
-        return Page.objects.none()
     return (
         Page.objects.live()
         .public()
-        .filter(in_site(site), not_expired(), _flag_conditions(flags))
+        .filter(in_site(site), not_expired(), _flag_conditions(site))
         .order_by("path")
     )
 
@@ -83,12 +109,9 @@ def offline_pages(site):
 def excluded_pages(site):
     """(page, reason) for each page that editors flagged, or that lies in a flagged
     section, but that readers cannot hold offline."""
-    flags = flagged_pages(site, live_only=False)
-    if not flags:
-        return []
-    offline = set(offline_pages(site).values_list("pk", flat=True))
+    offline = offline_pages(site).values("pk")
     candidates = (
-        Page.objects.filter(in_site(site), _flag_conditions(flags))
+        Page.objects.filter(in_site(site), _flag_conditions(site, live_only=False))
         .exclude(pk__in=offline)
         .order_by("path")
     )
