@@ -23,9 +23,9 @@ from wagtail import signals as wagtail_signals
 
 from wagtail_offline import rendering
 from wagtail_offline.manifest import (
-    Build,
     fallback_url,
     rebuild_site_manifest,
+    render_html,
     revision_of,
     site_relative_url,
 )
@@ -114,7 +114,7 @@ def _snapshots_without_rendering(site, pages):
     """Stored snapshots for every page, as a full render would leave them."""
     sample = pages[-1]
     url = site_relative_url(sample, site)
-    rendered = Build(site=site, client=rendering.AnonymousClient(site)).render_html(url)
+    rendered = render_html(rendering.AnonymousClient(site), url)
     OfflinePageSnapshot.objects.filter(site=site).delete()
     OfflinePageSnapshot.objects.bulk_create(
         [

@@ -1,6 +1,7 @@
 """Building the manifest: pages rendered anonymously, their assets found, problems reported."""
 
 import pytest
+from django.test import Client
 from wagtail.models import Site
 from wagtail_factories import ImageFactory
 
@@ -374,3 +375,6 @@ def test_translated_pages_are_entries_of_their_own(site, home, trails, settings)
     assert revisions["/trails/ridge/"] != revisions["/fr/trails/ridge/"]
     # Publishing a translation rebuilds the site it belongs to.
     assert sites_containing(translation) == [site.pk]
+    # The listing shows the translations too.
+    listing = Client().get("/offline/").content.decode()
+    assert 'href="/fr/trails/ridge/"' in listing and 'href="/trails/ridge/"' in listing

@@ -17,14 +17,16 @@ from django.http import (
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Page, Site
 
 from . import conf, serving_cache
+from .manifest import never_offline_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+from .selection import site_root_paths
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +56,8 @@ def network_timeout(offline_settings):
 
 
 def bypass_prefixes():
-    """Paths the worker never intercepts: the admins, previews and the site's own list."""
-    prefixes = []
-    for name in ("wagtailadmin_home", "admin:index"):
-        try:
-            prefixes.append(reverse(name))
-        except NoReverseMatch:
-            pass
-    prefixes.append(reverse("wagtail_offline:service_worker"))
-    prefixes += conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")
-    return prefixes
+    """Paths the worker never intercepts: the admins (so previews), the site's list, /sw.js."""
+    return never_offline_prefixes() + [reverse("wagtail_offline:service_worker")]
 
 
 def _etag(content):
@@ -185,9 +179,10 @@ def listed_pages(site):
     section_length = (root.depth + 1) * Page.steplen
 
     def section_path(page):
-        return page.path[:section_length] if page.depth > root.depth else root.path
+        return page.path[:section_length] if page.depth > root.depth else page.path
 
-    pages = [page for page in pages if page.path.startswith(root.path)]
+    roots = tuple(site_root_paths(site))  # The site's root and its translations.
+    pages = [page for page in pages if page.path.startswith(roots)]
     sections = {
         section.path: section
         for section in Page.objects.filter(

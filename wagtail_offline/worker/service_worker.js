@@ -275,9 +275,10 @@ function isSavedPage(manifest, key) {
   return Boolean(entry && entry.kind !== "asset");
 }
 
+/** What subresource requests may get from the cache: assets, and documents embedded in pages. */
 function isSavedAsset(manifest, key) {
   const entry = manifest.entries.get(key);
-  return Boolean(entry && entry.kind === "asset");
+  return Boolean(entry && (entry.kind === "asset" || entry.kind === "document"));
 }
 
 /* ---------- Helpers ---------- */
