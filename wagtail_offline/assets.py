@@ -4,10 +4,10 @@ and fingerprinting the static files among them."""
 import hashlib
 import os
 import re
+from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
@@ -36,6 +36,9 @@ URL_ATTRIBUTES = [
     ("embed", "src"),
     ("object", "data"),
 ]
+URL_ATTRIBUTES_BY_TAG = {}
+for _tag, _attribute in URL_ATTRIBUTES:
+    URL_ATTRIBUTES_BY_TAG.setdefault(_tag, []).append(_attribute)
 SRCSET_TAGS = ["img", "source"]
 # Links a reader follows rather than loads; only documents among them may become entries.
 LINK_TAGS = ["a", "area"]
@@ -93,33 +96,54 @@ class HtmlUrls(NamedTuple):
     base: str | None  # the <base href>, against which both resolve
 
 
+class _UrlCollector(HTMLParser):
+    """One streaming pass over a page (the parser BeautifulSoup's "html.parser" uses,
+    without building a tree: a rebuild parses every offline page)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.subresources, self.links, self.base = [], [], None
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = {name: value for name, value in attrs if value is not None}
+        found = self.subresources
+        if tag == "base" and self.base is None and attributes.get("href"):
+            self.base = attributes["href"]
+        elif tag == "link":
+            rels = set(attributes.get("rel", "").lower().split())
+            if rels & LINK_RELS and attributes.get("href"):
+                found.append(attributes["href"])
+            # A preloaded responsive image lists its candidates like <img srcset>.
+            if attributes.get("imagesrcset"):
+                found += parse_srcset(attributes["imagesrcset"])
+        elif tag in LINK_TAGS and attributes.get("href"):
+            self.links.append(attributes["href"])
+        elif tag == "style":
+            self._in_style = True
+        for attribute in URL_ATTRIBUTES_BY_TAG.get(tag, ()):
+            if attributes.get(attribute):
+                found.append(attributes[attribute])
+        if tag in SRCSET_TAGS and attributes.get("srcset"):
+            found += parse_srcset(attributes["srcset"])
+        if attributes.get("style"):
+            found += urls_in_css(attributes["style"])
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.subresources += urls_in_css(data)
+
+
 def urls_in_html(html):
     """Every URL the page loads as a subresource or links to, and its base href."""
-    soup = BeautifulSoup(html, "html.parser")
-    base = soup.find("base", href=True)
-    urls = []
-    for link in soup.find_all("link", href=True):
-        rels = {rel.lower() for rel in link.get("rel") or []}
-        if rels & LINK_RELS:
-            urls.append(link["href"])
-    # A preloaded responsive image lists its candidates like <img srcset>.
-    for link in soup.find_all("link", imagesrcset=True):
-        urls += parse_srcset(link["imagesrcset"])
-    for tag, attribute in URL_ATTRIBUTES:
-        urls += [
-            element[attribute]
-            for element in soup.find_all(tag)
-            if element.get(attribute)
-        ]
-    for tag in SRCSET_TAGS:
-        for element in soup.find_all(tag, srcset=True):
-            urls += parse_srcset(element["srcset"])
-    for element in soup.find_all(style=True):
-        urls += urls_in_css(element["style"])
-    for style in soup.find_all("style"):
-        urls += urls_in_css(style.get_text())
-    links = [element["href"] for element in soup.find_all(LINK_TAGS, href=True)]
-    return HtmlUrls(urls, links, base["href"] if base else None)
+    collector = _UrlCollector()
+    collector.feed(html)
+    collector.close()
+    return HtmlUrls(collector.subresources, collector.links, collector.base)
 
 
 def same_origin_paths(raw_urls, base_url, origin):

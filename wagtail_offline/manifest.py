@@ -210,19 +210,26 @@ def _snapshot(site, page, **values):
     return OfflinePageSnapshot(site=site, page_id=page.pk, **values)
 
 
-def save_snapshots(site, page, snapshots, started):
-    """Replace the page's snapshots, unless a render that began later stored its own."""
+def save_snapshots(site, renders):
+    """Store each page's new snapshots, unless a render of it that began later stored its own.
+
+    ``renders`` is a list of (page, snapshots, started); one transaction for them all,
+    as a commit per page would cost more than the writes.
+    """
     with transaction.atomic():
-        stored = OfflinePageSnapshot.objects.select_for_update().filter(
-            site=site, page_id=page.pk
-        )
-        if stored.filter(rendered_at__gt=started).exists():
-            return False
-        stored.delete()
-        OfflinePageSnapshot.objects.bulk_create(snapshots)
-        # rendered_at records when the render began, which is what orders two renders.
-        stored.update(rendered_at=started)
-    return True
+        for page, snapshots, started in renders:
+            stored = OfflinePageSnapshot.objects.select_for_update().filter(
+                site=site, page_id=page.pk
+            )
+            if stored.filter(rendered_at__gt=started).exists():
+                continue
+            stored.delete()
+            OfflinePageSnapshot.objects.bulk_create(snapshots)
+            # rendered_at records when the render began, which is what orders two renders.
+            stored.update(rendered_at=started)
+
+
+SNAPSHOT_BATCH = 50
 
 
 def pages_to_render(site, client, page_ids):
@@ -256,15 +263,17 @@ def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
         OfflinePageSnapshot.objects.filter(site=site).exclude(
             page_id__in=offline_ids
         ).delete()
-    rendered = []
+    rendered, unsaved = [], []
     for number, (page, paths, problem) in enumerate(stale, start=1):
         if progress:
             progress(number, len(stale), page)
         started = timezone.now()
         snapshots = render_page(client, page, paths, problem)
-        if store:
-            save_snapshots(site, page, snapshots, started)
+        unsaved.append((page, snapshots, started))
         rendered += snapshots
+        if store and (len(unsaved) == SNAPSHOT_BATCH or number == len(stale)):
+            save_snapshots(site, unsaved)
+            unsaved = []
     return rendered, offline_ids
 
 
