@@ -2,13 +2,13 @@
 
 import gzip
 import os
-import shutil
 import statistics
 import time
 
 from django.test import Client
 from django_tasks import default_task_backend
 
+from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
 from wagtail_offline.manifest import rebuild_site_manifest, site_relative_url
 from wagtail_offline.models import OfflineManifest, OfflineSettings
 from wagtail_offline.views import network_timeout
@@ -17,17 +17,6 @@ from . import sites
 from .live import Meter, live_server
 from .report import Result
 from .server import run_plugin_tasks
-
-# Without the background-networking switches Chromium keeps trying hosts this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 WAIT_FOR_CONTROLLER = """async () => {
     const registration = await navigator.serviceWorker.ready;
@@ -65,13 +54,6 @@ LOAD_TIME = """() => {
     const [entry] = performance.getEntriesByType("navigation");
     return entry.loadEventEnd - entry.startTime;
 }"""
-
-
-def find_chromium():
-    candidates = [os.environ.get("WAGTAIL_OFFLINE_CHROMIUM")]
-    candidates += [shutil.which(name) for name in ("chromium", "chromium-browser")]
-    candidates.append("/usr/bin/chromium")
-    return next((path for path in candidates if path and os.path.exists(path)), None)
 
 
 def run(sizes):

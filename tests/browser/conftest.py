@@ -5,11 +5,11 @@ that Playwright manages. Under CI=true a missing browser fails the run.
 """
 
 import os
-import shutil
 
 import pytest
 from wagtail_factories import ImageFactory
 
+from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
 from tests.factories import (
     PlainPageFactory,
     StandardPageFactory,
@@ -19,23 +19,6 @@ from wagtail_offline.manifest import rebuild_site_manifest
 
 # pytest-playwright keeps an asyncio loop running for the whole session.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def find_chromium():
-    candidates = [os.environ.get("WAGTAIL_OFFLINE_CHROMIUM")]
-    candidates += [shutil.which(name) for name in ("chromium", "chromium-browser")]
-    candidates.append("/usr/bin/chromium")
-    return next((path for path in candidates if path and os.path.exists(path)), None)
 
 
 @pytest.fixture(scope="session")
