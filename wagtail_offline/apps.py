@@ -9,7 +9,7 @@ class WagtailOfflineAppConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks, schema  # noqa: F401 - register the checks and the migrate hook
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()

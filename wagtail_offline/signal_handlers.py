@@ -1,5 +1,7 @@
 """Turning editors' actions into manifest rebuilds. Handlers only schedule work."""
 
+import functools
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.documents import get_document_model
@@ -15,8 +17,20 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .models import OfflineSettings
 from .rendering import is_rendering
+from .schema import tables_ready
 from .selection import page_is_in_site
 from .tasks import schedule_rebuild
+
+
+def once_migrated(handler):
+    """Handlers stay idle until the plugin's tables exist: a site may publish before migrating."""
+
+    @functools.wraps(handler)
+    def guarded(*args, **kwargs):
+        if tables_ready():
+            handler(*args, **kwargs)
+
+    return guarded
 
 
 def sites_containing(page):
@@ -50,11 +64,13 @@ def referring_page_ids(instance):
     return {int(pk) for pk in references.values_list("object_id", flat=True).distinct()}
 
 
+@once_migrated
 def page_changed(instance, **kwargs):
     """Published (a copy too), unpublished: the page and the pages that show it."""
     schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
 
 
+@once_migrated
 def page_moved(
     instance,
     url_path_before,
@@ -76,22 +92,26 @@ def page_moved(
     schedule_rebuild(site_ids, ids)
 
 
+@once_migrated
 def page_deleting(instance, **kwargs):
     # Before the delete: afterwards its ancestors and referrers can no longer be found.
     if isinstance(instance, Page) and instance.live:
         schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
 
 
+@once_migrated
 def view_restriction_changed(instance, **kwargs):
     page = instance.page
     schedule_rebuild(sites_containing(page), affected_page_ids(page))
 
 
+@once_migrated
 def collection_restriction_changed(instance, **kwargs):
     # Which media are private is decided when the manifest is assembled: no page to re-render.
     schedule_rebuild(list(Site.objects.values_list("pk", flat=True)), [])
 
 
+@once_migrated
 def media_changed(instance, **kwargs):
     """An image or document was saved (moved collection, new file, new title): re-render its pages."""
     page_ids = referring_page_ids(instance)
@@ -99,12 +119,14 @@ def media_changed(instance, **kwargs):
         schedule_rebuild(sites_containing_pages(page_ids), page_ids)
 
 
+@once_migrated
 def rendition_created(instance, created=False, **kwargs):
     # Our own renders create renditions too; those are already in what they render.
     if created and not is_rendering():
         media_changed(instance.image)
 
 
+@once_migrated
 def offline_settings_changed(instance, created=False, **kwargs):
     # Settings are created with their defaults on first read (even during a render): nothing changed.
     if created:

@@ -4,6 +4,7 @@ from django.urls import NoReverseMatch, reverse
 from wagtail.models import Site
 
 from ..models import OfflineSettings
+from ..schema import tables_ready
 from ..views import CACHE_PREFIX, is_active
 
 register = template.Library()
@@ -13,7 +14,7 @@ register = template.Library()
 def offline_head(context):
     """Registers this site's service worker (or removes it when offline reading is off)."""
     request = context.get("request")
-    if request is None or getattr(request, "is_preview", False):
+    if request is None or getattr(request, "is_preview", False) or not tables_ready():
         return ""
     site = Site.find_for_request(request)
     if site is None:

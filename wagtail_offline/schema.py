@@ -1,0 +1,37 @@
+"""Whether the plugin's tables exist yet.
+
+A site adds the plugin, deploys, and only then runs ``migrate``; Django also runs the
+database checks before it migrates. Until the tables exist the checks, signal handlers,
+template tag and views step aside instead of failing every request and every publish.
+"""
+
+from django.db import DatabaseError, connections, router
+from django.db.models.signals import post_migrate
+
+_ready_aliases = set()
+
+
+def tables_ready():
+    """True once every table of the plugin exists; remembered, so it costs one look-up."""
+    from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+
+    models = (OfflineManifest, OfflinePageSnapshot, OfflineSettings)
+    alias = router.db_for_read(OfflineManifest)
+    if alias in _ready_aliases:
+        return True
+    try:
+        existing = set(connections[alias].introspection.table_names())
+    except DatabaseError:
+        return False
+    if all(model._meta.db_table in existing for model in models):
+        _ready_aliases.add(alias)
+        return True
+    return False
+
+
+def _forget(**kwargs):
+    # ``migrate wagtail_offline zero`` may have just removed them.
+    _ready_aliases.clear()
+
+
+post_migrate.connect(_forget, dispatch_uid="wagtail_offline_schema_forget")
