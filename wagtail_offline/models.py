@@ -8,7 +8,6 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Site
 
 from .compat import PAGE_MODEL
-from .serving_cache import bump_generation
 
 
 class OfflinePageMixin(models.Model):
@@ -113,10 +112,6 @@ class OfflineSettings(BaseSiteSetting):
         FieldPanel("persistent_storage"),
     ]
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        bump_generation()
-
     class Meta:
         verbose_name = _("offline reading")
 
@@ -152,7 +147,6 @@ class OfflineManifest(models.Model):
     def save(self, *args, **kwargs):
         self.payload = self.serialise_for_worker()
         super().save(*args, **kwargs)
-        bump_generation()
 
     def serialise_for_worker(self):
         entries = [

@@ -1,44 +1,31 @@
-"""A cache for what the views serve, so /sw.js and the manifest cost about as much as a static file.
+"""Keeping /sw.js and the manifest about as cheap as a static file, in every process at once.
 
-Every stored manifest or settings change bumps one generation number; cached bodies are keyed by
-it, so a change is seen at once by every process that shares the cache, and after
-``TIMEOUT`` seconds at the latest by processes that do not (a local-memory cache per process).
+Nothing here can go stale: what may change (is the site active, which manifest version
+is current) is read from the database on every request, and only what a version fully
+determines is cached. So a publish stored by one process is served by every other one
+on its next request, whether the cache is shared (Redis) or per process (local memory).
+
+- The manifest's JSON is cached under its site and version: content-addressed, it never
+  changes once written, so any Django cache may keep it.
+- The body of /sw.js is a pure function of a few values, memoised in ``views.py``.
 """
-
-import uuid
 
 from django.core.cache import caches
 
 from . import conf
 
-GENERATION_KEY = "wagtail_offline:generation"
-TIMEOUT = 10
+# A manifest version is a hash of its entries, so a cached payload is never wrong; it only
+# has to be evicted eventually.
+MANIFEST_TIMEOUT = 24 * 60 * 60
 
 
-def _cache():
-    return caches[conf.get("WAGTAIL_OFFLINE_CACHE")]
-
-
-def generation():
-    cache = _cache()
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        value = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, value, None)
-        value = cache.get(GENERATION_KEY, value)
-    return value
-
-
-def bump_generation():
-    _cache().set(GENERATION_KEY, uuid.uuid4().hex, None)
-
-
-def get_or_build(key, build):
-    """The cached value for ``key`` in this generation, built with ``build()`` on a miss."""
-    cache = _cache()
-    full_key = f"wagtail_offline:{generation()}:{key}"
-    value = cache.get(full_key)
-    if value is None:
-        value = build()
-        cache.set(full_key, value, TIMEOUT)
-    return value
+def manifest_payload(site_id, version, load):
+    """The JSON of ``version`` of a site's manifest; ``load()`` reads it on a miss."""
+    cache = caches[conf.get("WAGTAIL_OFFLINE_CACHE")]
+    key = f"wagtail_offline:manifest:{site_id}:{version}"
+    payload = cache.get(key)
+    if payload is None:
+        payload = load()
+        if payload:
+            cache.set(key, payload, MANIFEST_TIMEOUT)
+    return payload

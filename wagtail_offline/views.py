@@ -26,6 +26,7 @@ from wagtail.models import Page, Site
 from . import conf, serving_cache
 from .manifest import never_offline_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+from .schema import tables_ready
 from .selection import site_root_paths
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ WORKER_CODE_PATH = Path(__file__).parent / "worker" / "service_worker.js"
 
 
 def _site_or_404(request):
+    if not tables_ready():
+        raise Http404("wagtail_offline is not migrated yet.")
     site = Site.find_for_request(request)
     if site is None:
         raise Http404("No Wagtail site matches this host.")
@@ -82,9 +85,18 @@ def worker_code():
     return content, hashlib.sha256(content).hexdigest()[:16]
 
 
-def _service_worker_body(request):
-    site = _site_or_404(request)
-    offline_settings = OfflineSettings.for_site(site)
+def worker_state(site):
+    """What /sw.js tells the worker, read afresh on every request: two small queries.
+
+    Read from the database, never from a cache, so that every app process serves a
+    publish or a settings change stored by any other process on its very next request.
+    """
+    # Not OfflineSettings.for_site: no row is created on a request, and none is cached.
+    offline_settings = (
+        OfflineSettings.objects.filter(site=site)
+        .only("enabled", "network_timeout")
+        .first()
+    ) or OfflineSettings(site=site)
     active = is_active(site, offline_settings)
     version = None
     if active:
@@ -93,25 +105,40 @@ def _service_worker_body(request):
             .values_list("version", flat=True)
             .first()
         )
+    return active, version, int(network_timeout(offline_settings) * 1000)
+
+
+def worker_script(site):
+    """The bytes of /sw.js and their ETag."""
+    active, version, network_timeout_ms = worker_state(site)
+    return _worker_script(
+        active,
+        network_timeout_ms,
+        reverse("wagtail_offline:manifest", args=[version]) if version else None,
+        version,
+        tuple(bypass_prefixes()),
+        reverse("wagtail_offline:report"),
+        reverse("wagtail_offline:worker_code", args=[worker_code()[1]]),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _worker_script(
+    active, network_timeout_ms, manifest_url, version, bypass, report_url, code_url
+):
+    # A pure function of its arguments (all that may change is among them): memoised.
     config = {
         "active": active,
         "version": version,
-        "manifestUrl": (
-            reverse("wagtail_offline:manifest", args=[version]) if version else None
-        ),
+        "manifestUrl": manifest_url,
         "cachePrefix": CACHE_PREFIX,
-        "bypassPrefixes": bypass_prefixes(),
-        "networkTimeoutMs": int(network_timeout(offline_settings) * 1000),
-        "reportUrl": reverse("wagtail_offline:report"),
+        "bypassPrefixes": list(bypass),
+        "networkTimeoutMs": network_timeout_ms,
+        "reportUrl": report_url,
     }
     body = render_to_string(
         "wagtail_offline/sw.js",
-        {
-            "config": json.dumps(config, sort_keys=True),
-            "worker_code_url": reverse(
-                "wagtail_offline:worker_code", args=[worker_code()[1]]
-            ),
-        },
+        {"config": json.dumps(config, sort_keys=True), "worker_code_url": code_url},
     ).encode()
     return body, _etag(body)
 
@@ -123,8 +150,7 @@ def service_worker(request):
     A few hundred bytes whatever the site's size; it changes exactly when the manifest
     (or the site's offline settings) do, which is what makes browsers update.
     """
-    key = f"sw:{request.get_host()}:{conf.get('WAGTAIL_OFFLINE_ENABLED')}"
-    body, etag = serving_cache.get_or_build(key, lambda: _service_worker_body(request))
+    body, etag = worker_script(_site_or_404(request))
     response = _respond(request, body, JAVASCRIPT, "no-cache", etag)
     patch_vary_headers(response, ["Host"])
     return response
@@ -139,24 +165,21 @@ def worker_code_view(request, code_hash):
     return _respond(request, content, JAVASCRIPT, IMMUTABLE, f'"{current_hash}"')
 
 
-def _current_payload(request, version):
-    site = _site_or_404(request)
-    if not is_active(site):
-        return ""
-    stored = (
-        OfflineManifest.objects.filter(site=site, version=version)
-        .values_list("payload", flat=True)
-        .first()
-    )
-    return stored or ""
-
-
 @require_GET
 def manifest(request, version):
-    """The full manifest at an immutable URL: it never changes once served."""
-    key = f"manifest:{request.get_host()}:{version}"
-    payload = serving_cache.get_or_build(
-        key, lambda: _current_payload(request, version)
+    """The full manifest at an immutable URL, served while it is the site's current one."""
+    site = _site_or_404(request)
+    active, current_version, _ = worker_state(site)
+    if not active or version != current_version:
+        raise Http404("This offline manifest is no longer current.")
+    payload = serving_cache.manifest_payload(
+        site.pk,
+        version,
+        lambda: (
+            OfflineManifest.objects.filter(site=site, version=version)
+            .values_list("payload", flat=True)
+            .first()
+        ),
     )
     if not payload:
         raise Http404("This offline manifest is no longer current.")
