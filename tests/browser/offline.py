@@ -97,3 +97,9 @@ def wait_for_new_worker(page, old_versions, timeout=15):
         timeout=timeout,
         message="a new worker to activate",
     )
+
+
+def update_worker(page, old_versions, timeout=15):
+    """What a browser does now and then by itself: check /sw.js, without a navigation."""
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    wait_for_new_worker(page, old_versions, timeout)

@@ -16,6 +16,7 @@ const CONFIG = self.WAGTAIL_OFFLINE_CONFIG;
 const CACHE_PREFIX = `${CONFIG.cachePrefix}:${self.registration.scope}`;
 const PRECACHE = `${CACHE_PREFIX}:precache`;
 const REVISION_HEADER = "X-Wagtail-Offline-Revision";
+const KIND_HEADER = "X-Wagtail-Offline-Kind";
 const PRECACHE_CONCURRENCY = 6;
 const SERVER_DOWN_STATUSES = [502, 503, 504];
 const REMOVAL_CHECK_INTERVAL_MS = 60 * 1000;
@@ -81,7 +82,7 @@ async function store(cache, entry) {
   if (!isStorable(response)) {
     throw new Error(`${entry.url} answered ${response.status} and was not stored.`);
   }
-  await cache.put(entry.url, await withRevision(response, entry.revision));
+  await cache.put(entry.url, await markedWith(response, entry));
 }
 
 /** Bytes this origin may still store, or Infinity where the browser does not say. */
@@ -102,8 +103,11 @@ async function activate() {
     await self.registration.navigationPreload.enable();
   }
   await deleteCaches((name) => name !== PRECACHE);
-  // Pages opened before this worker may still load assets that the new manifest
-  // dropped: prune once every one of them has gone. Saved, as workers are stopped when idle.
+  // A page the manifest dropped may have become private: it goes now. An open tab
+  // already has its HTML; only the assets it loads may still be asked for.
+  await pruneEntries({ keepAssets: true });
+  // Dropped assets go once every page opened before this worker has gone. Saved, as
+  // workers are stopped when idle.
   const openWindows = await self.clients.matchAll({ type: "window" });
   pendingPrune = new Set(openWindows.map((client) => client.id));
   const cache = await caches.open(PRECACHE);
@@ -129,19 +133,26 @@ async function pruneWhenOldPagesAreGone() {
   await pruneEntries(); // Also drops PENDING_PRUNE_KEY: the manifest does not list it.
 }
 
-/** Deletes precached URLs that the current manifest no longer lists. */
-async function pruneEntries() {
+/** Deletes precached URLs that the current manifest no longer lists (with `keepAssets`, but assets). */
+async function pruneEntries({ keepAssets = false } = {}) {
   const manifest = await loadManifest();
   if (!manifest) return;
   const cache = await caches.open(PRECACHE);
   const keep = new Set(manifest.entries.keys());
   keep.add(CONFIG.manifestUrl);
-  const requests = await cache.keys();
+  const dropped = (await cache.keys()).filter((request) => !keep.has(keyOf(new URL(request.url))));
   await Promise.all(
-    requests
-      .filter((request) => !keep.has(keyOf(new URL(request.url))))
-      .map((request) => cache.delete(request)),
+    dropped.map(async (request) => {
+      // Unmarked copies (an older worker's) count as pages: when unsure, delete.
+      if (keepAssets && (await kindOf(cache, request)) === "asset") return;
+      await cache.delete(request);
+    }),
   );
+}
+
+async function kindOf(cache, request) {
+  const cached = await cache.match(request);
+  return cached ? cached.headers.get(KIND_HEADER) : null;
 }
 
 /* ---------- Fetch routing ---------- */
@@ -209,6 +220,7 @@ async function offlineFallback(otherwise) {
   if (!cached) return otherwise || Response.error();
   const headers = new Headers(cached.headers);
   headers.delete(REVISION_HEADER);
+  headers.delete(KIND_HEADER);
   headers.set("Cache-Control", "no-store");
   headers.set("X-Wagtail-Offline", "fallback");
   return new Response(cached.body, { status: 503, statusText: "Offline", headers });
@@ -300,10 +312,11 @@ function isStorable(response) {
   return !/\b(no-store|private)\b/.test(cacheControl);
 }
 
-/** A copy that records its revision (and is no longer marked as redirected). */
-async function withRevision(response, revision) {
+/** A copy that records its entry's revision and kind (and is no longer marked as redirected). */
+async function markedWith(response, entry) {
   const headers = new Headers(response.headers);
-  headers.set(REVISION_HEADER, revision);
+  headers.set(REVISION_HEADER, entry.revision);
+  headers.set(KIND_HEADER, entry.kind);
   return new Response(await response.blob(), {
     status: response.status,
     statusText: response.statusText,
