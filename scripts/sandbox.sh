@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The demo trail guide on SQLite at http://localhost:8000 (PORT=... to change), set up from scratch.
+# The demo trail guide on SQLite at http://localhost:8000, set up from scratch.
+# PORT=... to change the port; HOST=0.0.0.0 to let other machines in (its admin password
+# is public: it is printed below and in the README); SANDBOX_DATA_DIR=... for the
+# database and media (default: sandbox/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
+HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 cd sandbox
 ../.venv/bin/python manage.py migrate --noinput -v 0
@@ -17,4 +21,4 @@ cat <<BANNER
   Try it: open a trail, then turn the network off in your browser's developer tools.
 
 BANNER
-exec ../.venv/bin/python manage.py runserver "0.0.0.0:${PORT}"
+exec ../.venv/bin/python manage.py runserver --noreload "${HOST}:${PORT}"

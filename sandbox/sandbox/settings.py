@@ -1,8 +1,11 @@
 """The demo trail guide. Development settings only: DEBUG on, SQLite, a throwaway secret."""
 
+import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the database and uploaded media live; CI points it at an empty folder.
+DATA_DIR = Path(os.environ.get("SANDBOX_DATA_DIR", BASE_DIR))
 
 SECRET_KEY = "sandbox-only-not-a-secret"
 DEBUG = True
@@ -65,7 +68,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -77,7 +80,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static_collected"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = DATA_DIR / "media"
 
 WAGTAIL_SITE_NAME = "Fell Trails"
 WAGTAILADMIN_BASE_URL = "http://localhost:8000"
