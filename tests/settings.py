@@ -1,6 +1,7 @@
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "not-secret-tests-only"
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tasks",
+    "django_tasks_db",  # The worker backend of the app-process tests (settings_processes.py).
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,9 +69,40 @@ DATABASES = {
                 tempfile.gettempdir(), f"wagtail-offline-tests-{os.getpid()}.sqlite3"
             )
         },
-        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        # IMMEDIATE: a transaction that reads and then writes waits for the write lock
+        # instead of failing with "database is locked" when threads publish at once.
+        "OPTIONS": {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+        },
     }
 }
+
+
+def postgres_database(url):
+    """Django's settings for a postgresql://user[:password]@host[:port]/name URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise ValueError(
+            f"WAGTAIL_OFFLINE_TEST_POSTGRES is not a PostgreSQL URL: {url}"
+        )
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.strip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+    }
+
+
+# scripts/postgres.sh starts a throwaway server and prints this URL; pytest-xdist workers each
+# get a test database of their own (test_NAME_gw0, ...).
+if os.environ.get("WAGTAIL_OFFLINE_TEST_POSTGRES"):
+    DATABASES = {
+        "default": postgres_database(os.environ["WAGTAIL_OFFLINE_TEST_POSTGRES"])
+    }
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static-collected"
