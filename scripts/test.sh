@@ -6,20 +6,26 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
 
-# The browser tests use Debian's Chromium; never a downloaded browser build.
+# Debian's packages for the real parts: Chromium for the browser tests (never a downloaded
+# browser build) and redis-server for the app-process tests.
+missing=()
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${WAGTAIL_OFFLINE_CHROMIUM:-}" ]; then
+    missing+=(chromium)
+fi
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "Installing Debian's Chromium for the browser tests..."
+        echo "Installing Debian's ${missing[*]} for the tests..."
         apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "Chromium is not installed: the browser tests will fail under CI=true." >&2
+        echo "Not installed: ${missing[*]}. Those tests fail under CI=true and skip otherwise." >&2
     fi
 fi
 
 echo "== ruff"
-.venv/bin/ruff check wagtail_offline tests sandbox benchmarks
-.venv/bin/ruff format --check wagtail_offline tests sandbox benchmarks
+.venv/bin/ruff check wagtail_offline tests sandbox benchmarks scripts
+.venv/bin/ruff format --check wagtail_offline tests sandbox benchmarks scripts
 
 echo "== migrations"
 DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python -m django makemigrations --check --dry-run

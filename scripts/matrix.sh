@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Cells of the support matrix in tox.ini: `bash scripts/matrix.sh` runs them all, or name some:
+# `bash scripts/matrix.sh py310-wagtail74-django52 py313-wagtail80-django61`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+# pyenv keeps each Python apart: let tox see every 3.10-3.13 at once.
+if command -v pyenv >/dev/null 2>&1; then
+    versions="$(pyenv versions --bare | grep -E '^3\.1[0-3]\.[0-9]+$' | sort -V | tr '\n' ':')"
+    export PYENV_VERSION="${versions%:}"
+fi
+if [ "$#" -eq 0 ]; then
+    exec .venv/bin/tox run
+fi
+exec .venv/bin/tox run -e "$(IFS=,; echo "$*")"
