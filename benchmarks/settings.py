@@ -16,6 +16,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.path.join(WORK_DIR, "db.sqlite3"),
         "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30},
+        # As production sites run: persistent connections, not a new one per request.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 MEDIA_ROOT = os.path.join(WORK_DIR, "media")

@@ -1,7 +1,8 @@
 import json
+import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -112,6 +113,10 @@ class OfflineSettings(BaseSiteSetting):
         FieldPanel("persistent_storage"),
     ]
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        OfflineServingState.bump()
+
     class Meta:
         verbose_name = _("offline reading")
 
@@ -147,6 +152,7 @@ class OfflineManifest(models.Model):
     def save(self, *args, **kwargs):
         self.payload = self.serialise_for_worker()
         super().save(*args, **kwargs)
+        OfflineServingState.bump()
 
     def serialise_for_worker(self):
         entries = [
@@ -186,3 +192,45 @@ class OfflinePageSnapshot(models.Model):
 
     def __str__(self):
         return self.url
+
+
+class OfflineServingState(models.Model):
+    """One row whose generation changes with anything /sw.js serves: manifests, settings, sites.
+
+    Every app process reads it on each request (one primary-key look-up) and keys what it
+    caches by it, so a change stored by any process is served by all of them at once.
+    Bumped in the transaction that makes the change: it is seen exactly when the change is.
+    """
+
+    generation = models.CharField(max_length=32)
+
+    ROW = 1
+
+    class Meta:
+        verbose_name = _("offline serving state")
+
+    def __str__(self):
+        return self.generation
+
+    @classmethod
+    def current(cls):
+        # Plain SQL: on every /sw.js request, the ORM's query building would cost more.
+        connection = connections[router.db_for_read(cls)]
+        quote = connection.ops.quote_name
+        sql = (
+            f"SELECT {quote('generation')} FROM {quote(cls._meta.db_table)} "
+            f"WHERE {quote(cls._meta.pk.column)} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [cls.ROW])
+            row = cursor.fetchone()
+        return row[0] if row else ""
+
+    @classmethod
+    def bump(cls):
+        generation = uuid.uuid4().hex
+        # The migration made the row; update_or_create only if someone deleted it.
+        if not cls.objects.filter(pk=cls.ROW).update(generation=generation):
+            cls.objects.update_or_create(
+                pk=cls.ROW, defaults={"generation": generation}
+            )

@@ -1,31 +1,49 @@
 """Keeping /sw.js and the manifest about as cheap as a static file, in every process at once.
 
-Nothing here can go stale: what may change (is the site active, which manifest version
-is current) is read from the database on every request, and only what a version fully
-determines is cached. So a publish stored by one process is served by every other one
-on its next request, whether the cache is shared (Redis) or per process (local memory).
-
-- The manifest's JSON is cached under its site and version: content-addressed, it never
-  changes once written, so any Django cache may keep it.
-- The body of /sw.js is a pure function of a few values, memoised in ``views.py``.
+What these URLs serve depends on the site a request resolves to, its offline settings
+and its manifest. Each request reads one value from the database, the generation of
+``OfflineServingState``, which the transaction of any such change bumps; what is cached
+is keyed by it. So a change stored by any process is served by every other one on its
+very next request, whether the Django cache is shared (Redis) or per process (local
+memory), and no request pays for resolving the site and reading its state again.
 """
 
 from django.core.cache import caches
 
 from . import conf
 
-# A manifest version is a hash of its entries, so a cached payload is never wrong; it only
-# has to be evicted eventually.
-MANIFEST_TIMEOUT = 24 * 60 * 60
+# Entries are keyed by generation and never go stale; they only need evicting eventually.
+TIMEOUT = 24 * 60 * 60
+MISSING = "-"  # Caches cannot tell a stored None from a miss.
+
+
+def _cache():
+    return caches[conf.get("WAGTAIL_OFFLINE_CACHE")]
+
+
+def get_or_build(key, build):
+    """``build()`` for ``key`` in the current generation, from the cache when it is there."""
+    from .models import OfflineServingState
+
+    cache = _cache()
+    full_key = f"wagtail_offline:{OfflineServingState.current()}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = build()
+        cache.set(full_key, MISSING if value is None else value, TIMEOUT)
+    return None if value == MISSING else value
 
 
 def manifest_payload(site_id, version, load):
-    """The JSON of ``version`` of a site's manifest; ``load()`` reads it on a miss."""
-    cache = caches[conf.get("WAGTAIL_OFFLINE_CACHE")]
+    """The JSON of ``version`` of a site's manifest; ``load()`` reads it on a miss.
+
+    Content-addressed (a version is a hash of the entries), so it needs no generation.
+    """
+    cache = _cache()
     key = f"wagtail_offline:manifest:{site_id}:{version}"
     payload = cache.get(key)
     if payload is None:
         payload = load()
         if payload:
-            cache.set(key, payload, MANIFEST_TIMEOUT)
+            cache.set(key, payload, TIMEOUT)
     return payload

@@ -15,7 +15,7 @@ from wagtail.models import (
 )
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .models import OfflineSettings
+from .models import OfflineServingState, OfflineSettings
 from .rendering import is_rendering
 from .schema import tables_ready
 from .selection import page_is_in_site
@@ -135,6 +135,12 @@ def offline_settings_changed(instance, created=False, **kwargs):
     schedule_rebuild([instance.site_id], [])
 
 
+@once_migrated
+def site_changed(**kwargs):
+    # Which site a host name and port resolve to is cached per serving generation.
+    OfflineServingState.bump()
+
+
 def register_signal_handlers():
     page_published.connect(page_changed, dispatch_uid="wagtail_offline_published")
     page_unpublished.connect(page_changed, dispatch_uid="wagtail_offline_unpublished")
@@ -166,6 +172,8 @@ def register_signal_handlers():
         sender=image_model.get_rendition_model(),
         dispatch_uid="wagtail_offline_rendition",
     )
+    for signal in (post_save, post_delete):
+        signal.connect(site_changed, sender=Site, dispatch_uid="wagtail_offline_site")
     post_save.connect(
         offline_settings_changed,
         sender=OfflineSettings,

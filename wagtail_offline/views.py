@@ -7,6 +7,7 @@ import logging
 from itertools import groupby
 from pathlib import Path
 
+from django.conf import settings
 from django.http import (
     Http404,
     HttpResponse,
@@ -14,6 +15,7 @@ from django.http import (
     HttpResponseNotModified,
     JsonResponse,
 )
+from django.http.request import split_domain_port
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -86,11 +88,7 @@ def worker_code():
 
 
 def worker_state(site):
-    """What /sw.js tells the worker, read afresh on every request: two small queries.
-
-    Read from the database, never from a cache, so that every app process serves a
-    publish or a settings change stored by any other process on its very next request.
-    """
+    """(active, manifest version, network timeout in ms): what /sw.js tells the worker."""
     # Not OfflineSettings.for_site: no row is created on a request, and none is cached.
     offline_settings = (
         OfflineSettings.objects.filter(site=site)
@@ -108,34 +106,53 @@ def worker_state(site):
     return active, version, int(network_timeout(offline_settings) * 1000)
 
 
-def worker_script(site):
-    """The bytes of /sw.js and their ETag."""
-    active, version, network_timeout_ms = worker_state(site)
+def site_state(request):
+    """(site id, active, manifest version, network timeout in ms) of the request's site.
+
+    Cached under the host name and port that Wagtail picks the site by, in the current
+    serving generation (see ``serving_cache``); None when no site matches.
+    """
+    if not tables_ready():
+        return None
+    hostname = split_domain_port(request.get_host())[0]
+    enabled = conf.get("WAGTAIL_OFFLINE_ENABLED")
+    key = f"site-state:{hostname}:{request.get_port()}:{enabled}"
+
+    def read():
+        site = Site.find_for_request(request)
+        return None if site is None else (site.pk, *worker_state(site))
+
+    return serving_cache.get_or_build(key, read)
+
+
+def worker_script(request, state):
+    """The bytes of /sw.js and their ETag, for a ``site_state``."""
+    _, active, version, network_timeout_ms = state
     return _worker_script(
         active,
-        network_timeout_ms,
-        reverse("wagtail_offline:manifest", args=[version]) if version else None,
         version,
-        tuple(bypass_prefixes()),
-        reverse("wagtail_offline:report"),
-        reverse("wagtail_offline:worker_code", args=[worker_code()[1]]),
+        network_timeout_ms,
+        # What the URLs below are reversed with: part of the memo's key.
+        getattr(request, "urlconf", None) or settings.ROOT_URLCONF,
+        tuple(conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")),
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _worker_script(
-    active, network_timeout_ms, manifest_url, version, bypass, report_url, code_url
-):
-    # A pure function of its arguments (all that may change is among them): memoised.
+def _worker_script(active, version, network_timeout_ms, urlconf, extra_bypass):
+    # A pure function of its arguments: memoised.
     config = {
         "active": active,
         "version": version,
-        "manifestUrl": manifest_url,
+        "manifestUrl": (
+            reverse("wagtail_offline:manifest", args=[version]) if version else None
+        ),
         "cachePrefix": CACHE_PREFIX,
-        "bypassPrefixes": list(bypass),
+        "bypassPrefixes": bypass_prefixes(),
         "networkTimeoutMs": network_timeout_ms,
-        "reportUrl": report_url,
+        "reportUrl": reverse("wagtail_offline:report"),
     }
+    code_url = reverse("wagtail_offline:worker_code", args=[worker_code()[1]])
     body = render_to_string(
         "wagtail_offline/sw.js",
         {"config": json.dumps(config, sort_keys=True), "worker_code_url": code_url},
@@ -150,7 +167,12 @@ def service_worker(request):
     A few hundred bytes whatever the site's size; it changes exactly when the manifest
     (or the site's offline settings) do, which is what makes browsers update.
     """
-    body, etag = worker_script(_site_or_404(request))
+    state = site_state(request)
+    if state is None:
+        raise Http404(
+            "No Wagtail site matches this host, or the plugin is not migrated."
+        )
+    body, etag = worker_script(request, state)
     response = _respond(request, body, JAVASCRIPT, "no-cache", etag)
     patch_vary_headers(response, ["Host"])
     return response
@@ -168,15 +190,15 @@ def worker_code_view(request, code_hash):
 @require_GET
 def manifest(request, version):
     """The full manifest at an immutable URL, served while it is the site's current one."""
-    site = _site_or_404(request)
-    active, current_version, _ = worker_state(site)
-    if not active or version != current_version:
+    state = site_state(request)
+    if state is None or not state[1] or version != state[2]:
         raise Http404("This offline manifest is no longer current.")
+    site_id = state[0]
     payload = serving_cache.manifest_payload(
-        site.pk,
+        site_id,
         version,
         lambda: (
-            OfflineManifest.objects.filter(site=site, version=version)
+            OfflineManifest.objects.filter(site_id=site_id, version=version)
             .values_list("payload", flat=True)
             .first()
         ),
