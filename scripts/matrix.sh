@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
-# pyenv keeps each Python apart: let tox see every 3.10-3.13 at once.
+# pyenv keeps each Python apart: put every 3.10-3.13 it has on the PATH for tox to find.
 if command -v pyenv >/dev/null 2>&1; then
-    versions="$(pyenv versions --bare | grep -E '^3\.1[0-3]\.[0-9]+$' | sort -V | tr '\n' ':')"
-    export PYENV_VERSION="${versions%:}"
+    for version in $(pyenv versions --bare | grep -E '^3\.1[0-3]\.[0-9]+$' | sort -V); do
+        PATH="$(pyenv root)/versions/$version/bin:$PATH"
+    done
+    export PATH
 fi
 if [ "$#" -eq 0 ]; then
     exec .venv/bin/tox run
