@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
@@ -210,6 +210,17 @@ def _snapshot(site, page, **values):
     return OfflinePageSnapshot(site=site, page_id=page.pk, **values)
 
 
+def lock_snapshots(site):
+    """Take the lock on ``site``'s snapshots until the transaction ends.
+
+    Row locks on the snapshots cannot do it: two builds rendering the same new page
+    would both insert it. So builds take turns on the site's row instead (FOR NO KEY
+    UPDATE where the database has it, which leaves inserts that refer to the site alone).
+    """
+    no_key = connection.features.has_select_for_no_key_update
+    list(Site.objects.select_for_update(no_key=no_key).filter(pk=site.pk).values("pk"))
+
+
 def save_snapshots(site, renders):
     """Store each page's new snapshots, unless a render of it that began later stored its own.
 
@@ -217,10 +228,9 @@ def save_snapshots(site, renders):
     as a commit per page would cost more than the writes.
     """
     with transaction.atomic():
+        lock_snapshots(site)
         for page, snapshots, started in renders:
-            stored = OfflinePageSnapshot.objects.select_for_update().filter(
-                site=site, page_id=page.pk
-            )
+            stored = OfflinePageSnapshot.objects.filter(site=site, page_id=page.pk)
             if stored.filter(rendered_at__gt=started).exists():
                 continue
             stored.delete()
@@ -256,13 +266,24 @@ def pages_to_render(site, client, page_ids):
     return stale, {page.pk for page in pages}
 
 
+def forget_pages_no_longer_offline(site):
+    """Delete the snapshots of pages that are no longer offline.
+
+    The offline pages are read again under the lock: a build that began earlier must
+    not delete the snapshot of a page another build has just rendered for its publish.
+    """
+    with transaction.atomic():
+        lock_snapshots(site)
+        OfflinePageSnapshot.objects.filter(site=site).exclude(
+            page_id__in=offline_pages(site).values("pk")
+        ).delete()
+
+
 def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
     """Phase 1: render what may have changed; returns the new (unsaved, if not ``store``) snapshots."""
     stale, offline_ids = pages_to_render(site, client, page_ids)
     if store:
-        OfflinePageSnapshot.objects.filter(site=site).exclude(
-            page_id__in=offline_ids
-        ).delete()
+        forget_pages_no_longer_offline(site)
     rendered, unsaved = [], []
     for number, (page, paths, problem) in enumerate(stale, start=1):
         if progress:
@@ -488,17 +509,18 @@ def snapshot_state(site):
     return revision_of(repr((snapshots, offline_settings, fallback)).encode())
 
 
-def _stored_snapshots(site, offline_ids):
-    return list(OfflinePageSnapshot.objects.filter(site=site, page_id__in=offline_ids))
+def _assemble_stored(site, client):
+    # The offline pages are read afresh: another build may have published one since ours began.
+    offline_ids = set(offline_pages(site).values_list("pk", flat=True))
+    snapshots = OfflinePageSnapshot.objects.filter(site=site, page_id__in=offline_ids)
+    return assemble(site, client, list(snapshots), offline_ids)
 
 
-def assemble_and_store(site, client, offline_ids):
+def assemble_and_store(site, client):
     """Assemble and store, again if another build of this site stored in between."""
     for _ in range(OPTIMISTIC_ATTEMPTS):
         state = snapshot_state(site)
-        entries, problems = assemble(
-            site, client, _stored_snapshots(site, offline_ids), offline_ids
-        )
+        entries, problems = _assemble_stored(site, client)
         try:
             with transaction.atomic():
                 manifest = _lock_manifest(site)
@@ -510,9 +532,7 @@ def assemble_and_store(site, client, offline_ids):
     # Still racing: assemble once more while holding the lock.
     with transaction.atomic():
         manifest = _lock_manifest(site)
-        entries, problems = assemble(
-            site, client, _stored_snapshots(site, offline_ids), offline_ids
-        )
+        entries, problems = _assemble_stored(site, client)
         return _store(manifest, entries, problems)
 
 
@@ -538,8 +558,8 @@ def rebuild_site_manifest(site, page_ids=None, progress=None):
     Returns the stored ``OfflineManifest``.
     """
     client = AnonymousClient(site)
-    _, offline_ids = render_stale_pages(site, client, page_ids, progress)
-    return assemble_and_store(site, client, offline_ids)
+    render_stale_pages(site, client, page_ids, progress)
+    return assemble_and_store(site, client)
 
 
 @dataclass
