@@ -203,9 +203,18 @@ def install_wheel(checkout, python, env):
     wheels = sorted((checkout / "dist").glob("wagtail_offline-*.whl"))
     assert len(wheels) == 1, f"Expected one wheel in dist/, found {wheels}"
     pip_install = from_readme("pip install dist/wagtail_offline-*.whl").split()
-    # --no-index: the wheel's dependencies must be there already, as the test run's packages.
+    # Its dependencies are the test run's packages. --ignore-installed: where the test run
+    # has the plugin installed too (a tox environment), pip must not take that copy for this.
     run(
-        [python, "-m", *pip_install[:2], "--no-index", wheels[0]],
+        [
+            python,
+            "-m",
+            *pip_install[:2],
+            "--no-index",
+            "--no-deps",
+            "--ignore-installed",
+        ]
+        + [wheels[0]],
         cwd=checkout.parent,
         env=env,
     )
