@@ -7,7 +7,6 @@ from tests.browser.offline import (
     manifest_versions,
     visit_and_wait_for_worker,
     wait_for_new_worker,
-    wait_until,
 )
 from tests.factories import StandardPageFactory
 
@@ -80,6 +79,7 @@ def test_a_page_published_after_the_first_visit_is_offline_after_the_next(
     base = trail_site["url"]
     visit_and_wait_for_worker(page, base + "/trails/")
     assert "/trails/new/" not in cached_urls(page)
+    versions = manifest_versions(page)
 
     new = StandardPageFactory(
         parent=trail_site["trails"], title="New trail", slug="new", live=False
@@ -87,9 +87,9 @@ def test_a_page_published_after_the_first_visit_is_offline_after_the_next(
     new.save_revision().publish()  # The signal rebuilds the manifest; no command is run.
 
     page.goto(base + "/trails/")
-    wait_until(
-        lambda: "/trails/new/" in cached_urls(page), message="the new page to be cached"
-    )
+    # Not only cached: the new worker, which knows the page, must be the one in charge.
+    wait_for_new_worker(page, versions)
+    assert "/trails/new/" in cached_urls(page)
     page.context.set_offline(True)
     response = page.goto(base + "/trails/new/")
     assert response.status == 200
