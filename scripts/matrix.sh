@@ -12,7 +12,12 @@ if command -v pyenv >/dev/null 2>&1; then
     done
     export PATH
 fi
-if [ "$#" -eq 0 ]; then
-    exec .venv/bin/tox run
+# TOX_PARALLEL=2 runs two cells at a time (installs overlap with tests).
+mode=(run)
+if [ -n "${TOX_PARALLEL:-}" ]; then
+    mode=(run-parallel -p "$TOX_PARALLEL" --parallel-no-spinner)
 fi
-exec .venv/bin/tox run -e "$(IFS=,; echo "$*")"
+if [ "$#" -eq 0 ]; then
+    exec .venv/bin/tox "${mode[@]}"
+fi
+exec .venv/bin/tox "${mode[@]}" -e "$(IFS=,; echo "$*")"
