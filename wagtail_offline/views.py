@@ -6,6 +6,7 @@ import json
 import logging
 from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.http import (
@@ -106,8 +107,17 @@ def worker_state(site):
     return active, version, int(network_timeout(offline_settings) * 1000)
 
 
+class SiteState(NamedTuple):
+    """What /sw.js and the manifest URL serve for one site."""
+
+    site_id: int
+    active: bool
+    version: str | None
+    network_timeout_ms: int
+
+
 def site_state(request):
-    """(site id, active, manifest version, network timeout in ms) of the request's site.
+    """The ``SiteState`` of the request's site.
 
     Cached under the host name and port that Wagtail picks the site by, in the current
     serving generation (see ``serving_cache``); None when no site matches.
@@ -120,18 +130,17 @@ def site_state(request):
 
     def read():
         site = Site.find_for_request(request)
-        return None if site is None else (site.pk, *worker_state(site))
+        return None if site is None else SiteState(site.pk, *worker_state(site))
 
     return serving_cache.get_or_build(key, read)
 
 
 def worker_script(request, state):
     """The bytes of /sw.js and their ETag, for a ``site_state``."""
-    _, active, version, network_timeout_ms = state
     return _worker_script(
-        active,
-        version,
-        network_timeout_ms,
+        state.active,
+        state.version,
+        state.network_timeout_ms,
         # What the URLs below are reversed with: part of the memo's key.
         getattr(request, "urlconf", None) or settings.ROOT_URLCONF,
         tuple(conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")),
@@ -191,9 +200,9 @@ def worker_code_view(request, code_hash):
 def manifest(request, version):
     """The full manifest at an immutable URL, served while it is the site's current one."""
     state = site_state(request)
-    if state is None or not state[1] or version != state[2]:
+    if state is None or not state.active or version != state.version:
         raise Http404("This offline manifest is no longer current.")
-    site_id = state[0]
+    site_id = state.site_id
     payload = serving_cache.manifest_payload(
         site_id,
         version,
