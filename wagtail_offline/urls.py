@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import reports, views
 
 app_name = "wagtail_offline"
 
@@ -18,6 +18,6 @@ urlpatterns = [
     ),
     path("offline/", views.listing, name="listing"),
     path("offline/unavailable/", views.fallback, name="fallback"),
-    path("offline/report/", views.report, name="report"),
+    path("offline/report/", reports.report, name="report"),
     path("offline/csrf-token/", views.csrf_token, name="csrf_token"),
 ]

@@ -3,7 +3,6 @@
 import functools
 import hashlib
 import json
-import logging
 from itertools import groupby
 from pathlib import Path
 from typing import NamedTuple
@@ -12,7 +11,6 @@ from django.conf import settings
 from django.http import (
     Http404,
     HttpResponse,
-    HttpResponseBadRequest,
     HttpResponseNotModified,
     JsonResponse,
 )
@@ -22,8 +20,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from wagtail.models import Page, Site
 
 from . import conf, serving_cache
@@ -31,8 +28,6 @@ from .manifest import never_offline_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 from .schema import tables_ready
 from .selection import site_root_paths
-
-logger = logging.getLogger(__name__)
 
 CACHE_PREFIX = "wagtail-offline"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -274,32 +269,6 @@ def listing(request):
 def fallback(request):
     """The built-in page shown offline when the editors chose no fallback page."""
     return render(request, "wagtail_offline/fallback.html", {})
-
-
-MAX_REPORT_BYTES = 64 * 1024
-
-
-@csrf_exempt
-@require_POST
-def report(request):
-    """Readers' workers report the entries they could not store; developers read the log."""
-    if len(request.body) > MAX_REPORT_BYTES:
-        return HttpResponse(status=413)
-    try:
-        payload = json.loads(request.body)
-        failures = payload["failures"][:50]
-        lines = [f"{failure['url']}: {failure['message']}" for failure in failures]
-    except (ValueError, KeyError, TypeError):
-        return HttpResponseBadRequest('Expected {"failures": [{"url", "message"}]}.')
-    site = Site.find_for_request(request)
-    logger.warning(
-        "wagtail-offline: a reader's browser could not store %d entries of %s (version %s):\n%s",
-        len(lines),
-        site,
-        str(payload.get("version"))[:64],
-        "\n".join(lines),
-    )
-    return HttpResponse(status=204)
 
 
 @require_GET
