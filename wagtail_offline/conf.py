@@ -11,6 +11,11 @@ DEFAULTS = {
     "WAGTAIL_OFFLINE_NETWORK_TIMEOUT": 3.0,
     # Assets larger than this many bytes are left out and reported.
     "WAGTAIL_OFFLINE_MAX_ASSET_SIZE": 10 * 1024 * 1024,
+    # A page that uses more same-origin URLs than this (images, scripts, stylesheets,
+    # documents) is left out and reported, rather than fetched thousands of times.
+    "WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE": 500,
+    # Failure reports each client address may send per minute; more are answered 429.
+    "WAGTAIL_OFFLINE_REPORTS_PER_MINUTE": 10,
     # The Django cache that keeps /sw.js and the manifest ready to serve.
     "WAGTAIL_OFFLINE_CACHE": "default",
 }
