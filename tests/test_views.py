@@ -216,40 +216,6 @@ def test_serving_stays_constant_with_a_thousand_flagged_pages(
     assert response.content.decode().count('href="/walk-') == 1000
 
 
-def test_reports_from_readers_browsers_are_logged(client, site, caplog):
-    response = client.post(
-        "/offline/report/",
-        data=json.dumps(
-            {
-                "version": "abc",
-                "failures": [
-                    {"url": "/trails/big/", "reason": "quota", "message": "No room"}
-                ],
-            }
-        ),
-        content_type="application/json",
-    )
-    assert response.status_code == 204
-    assert "/trails/big/: No room" in caplog.text
-
-
-def test_malformed_or_huge_reports_are_refused(client, site):
-    assert (
-        client.post(
-            "/offline/report/", data="nonsense", content_type="application/json"
-        ).status_code
-        == 400
-    )
-    huge = json.dumps({"failures": [{"url": "/x/", "message": "x" * 70_000}]})
-    assert (
-        client.post(
-            "/offline/report/", data=huge, content_type="application/json"
-        ).status_code
-        == 413
-    )
-    assert client.get("/offline/report/").status_code == 405
-
-
 def test_csrf_token_endpoint_gives_a_usable_token_and_is_never_cached(client, site):
     response = client.get("/offline/csrf-token/")
     assert response["Cache-Control"] == "no-store"
