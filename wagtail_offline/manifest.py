@@ -28,6 +28,7 @@ from wagtail.models import Page, Site
 from . import conf
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+from .paths import canonical_path, served_path
 from .rendering import AnonymousClient, FetchError, fetch_asset, fetch_file
 from .selection import (
     PrivateMedia,
@@ -121,6 +122,7 @@ def render_html(client, url):
     local, foreign = same_origin_paths(found.subresources, base_url, origin)
     linked, _ = same_origin_paths(found.links, base_url, origin)
     documents = [path for path in linked if document_id(path) is not None]
+    _check_url_count(url, len(set(local + documents)))
     return Rendered(
         url,
         page_revision(fetched.content, fetched.csrf_secret),
@@ -129,11 +131,24 @@ def render_html(client, url):
     )
 
 
+def _check_url_count(url, count):
+    """A page or stylesheet may not make a build fetch thousands of URLs (nor every reader)."""
+    limit = conf.get("WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE")
+    if limit is not None and count > limit:
+        raise FetchError(
+            f"{url} uses {count} URLs of this site, over the limit of {limit} "
+            "(WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE); it is not saved offline."
+        )
+
+
 def document_id(path):
     """The id of the Wagtail document that ``path`` serves, or None."""
+    served = served_path(path)
     try:
-        match = resolve(urlsplit(path).path)
+        match = resolve(served) if served else None
     except Resolver404:
+        return None
+    if match is None:
         return None
     if match.url_name != "wagtaildocs_serve":
         return None
@@ -170,11 +185,11 @@ def page_paths(page, request, origin):
     """The site-relative paths (with query) ``page`` asks for, and a problem or None."""
     paths, elsewhere = [], []
     for item in page.get_offline_urls(request):
-        location = urlsplit(item["location"])
-        if location.netloc and f"{location.scheme}://{location.netloc}" != origin:
+        path = canonical_path(item["location"], origin + "/", origin)
+        if path is None:
             elsewhere.append(item["location"])
-            continue
-        paths.append(location.path + (f"?{location.query}" if location.query else ""))
+        else:
+            paths.append(path)
     if elsewhere:
         return paths, f"{', '.join(elsewhere)} belongs to another site, not {origin}."
     if not paths:
@@ -349,7 +364,17 @@ class Assembly:
                     page_id,
                 )
                 continue
-            if any(url.startswith(prefix) for prefix in self.never_offline):
+            # The rules see the path the server acts on, whatever its spelling.
+            served = served_path(url)
+            if served is None or canonical_path(url, self.origin + "/") != url:
+                self.report(
+                    url,
+                    f"{url} (used by {used_by}) spells its path in a way servers read "
+                    "differently; it is never saved offline.",
+                    page_id,
+                )
+                continue
+            if any(served.startswith(prefix) for prefix in self.never_offline):
                 self.report(
                     url,
                     f"{url} (used by {used_by}) is part of the admin and is never saved offline.",
@@ -401,6 +426,11 @@ class Assembly:
                 urls_in_css(css), self.origin + url, self.origin
             )
             nested = local + foreign
+            try:
+                _check_url_count(url, len(local))
+            except FetchError as error:
+                self.report(url, str(error))
+                return None
         self._assets[url] = (revision_of(fetched.content), len(fetched.content), nested)
         return self._assets[url]
 
@@ -410,7 +440,7 @@ class Assembly:
             return
         self._documents[url] = None
         document = get_document_model().objects.filter(pk=document_id(url)).first()
-        path_filename = urlsplit(url).path.rsplit("/", 1)[-1]
+        path_filename = served_path(url).rsplit("/", 1)[-1]
         if document is None or document.filename != path_filename:
             self.report(url, f"{url} links to a document that does not exist.", page_id)
             return

@@ -72,14 +72,21 @@ class AnonymousClient:
         )
         self._secure = secure
 
+    def _get(self, url):
+        # The site's own port, which RequestFactory would otherwise set to 80 or 443: Wagtail
+        # picks the site by it, and a site on another port must never render as this one.
+        return self._factory.get(
+            url, secure=self._secure, SERVER_PORT=str(self.site.port)
+        )
+
     def request(self, url="/"):
         """A request as an anonymous reader would send it; for hooks such as ``get_offline_urls``."""
-        request = self._factory.get(url, secure=self._secure)
+        request = self._get(url)
         request.user = AnonymousUser()
         return request
 
     def get(self, url):
-        request = self._factory.get(url, secure=self._secure)
+        request = self._get(url)
         errors = []
 
         def capture_exception(sender, request=None, **kwargs):

@@ -2,13 +2,17 @@
 
 from functools import reduce
 from operator import or_
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import Resolver404, resolve
 from django.utils import timezone
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import CollectionViewRestriction, Page, get_page_models
+
+from .paths import served_path
 
 
 def offline_page_models():
@@ -143,10 +147,12 @@ def is_public_live_page(page):
 
 
 class PrivateMedia:
-    """Tells which media URLs and documents belong to a private collection.
+    """Tells which URLs serve the bytes of a private image or document.
 
     A collection is private when it, or one of its ancestors, has a view restriction.
-    Images are found from the media URLs of their renditions and originals.
+    Images are found from the media URLs of their renditions and originals and from
+    Wagtail's image serve view; documents from their media URLs (their serve view is
+    checked where document links are handled). URLs are canonical paths (see ``paths``).
     """
 
     BATCH = 500
@@ -156,7 +162,7 @@ class PrivateMedia:
             CollectionViewRestriction.objects.values_list("collection__path", flat=True)
         )
         self._media_prefix = urlsplit(settings.MEDIA_URL or "").path
-        self._images = {}  # media file name -> the image it shows, or None
+        self._owners = {}  # media file name -> the image or document it holds, or None
 
     def is_private(self, collection):
         return any(collection.path.startswith(path) for path in self.restricted_paths)
@@ -168,27 +174,31 @@ class PrivateMedia:
         return None
 
     def private_owner(self, url):
-        """A description of the private image that ``url`` shows, else None."""
-        name = self._media_name(url)
-        if name is None or not self.restricted_paths:
+        """A description of the private image or document that ``url`` serves, else None."""
+        if not self.restricted_paths:
             return None
-        if name not in self._images:
-            self.prefetch([url])
-        image = self._images.get(name)
-        if image is not None and self.is_private(image.collection):
-            return (
-                f"the image “{image}” from the private collection “{image.collection}”"
-            )
-        return None
+        owner = self._served_image(url)
+        if owner is None:
+            name = self._media_name(url)
+            if name is None:
+                return None
+            if name not in self._owners:
+                self.prefetch([url])
+            owner = self._owners.get(name)
+        if owner is None or not self.is_private(owner.collection):
+            return None
+        if isinstance(owner, get_document_model()):
+            return self.private_document(owner)
+        return f"the image “{owner}” from the private collection “{owner.collection}”"
 
     def prefetch(self, urls):
-        """Look up the images behind many media URLs in a few queries."""
+        """Look up the images and documents behind many media URLs in a few queries."""
         if not self.restricted_paths:
             return  # Nothing is private: no need to know.
-        names = {self._media_name(url) for url in urls} - {None} - set(self._images)
+        names = {self._media_name(url) for url in urls} - {None} - set(self._owners)
         names = sorted(names)
         for name in names:
-            self._images[name] = None
+            self._owners[name] = None
         image_model = get_image_model()
         rendition_model = image_model.get_rendition_model()
         for start in range(0, len(names), self.BATCH):
@@ -196,15 +206,37 @@ class PrivateMedia:
             for rendition in rendition_model.objects.filter(
                 file__in=batch
             ).select_related("image__collection"):
-                self._images[rendition.file.name] = rendition.image
-            for image in image_model.objects.filter(file__in=batch).select_related(
-                "collection"
-            ):
-                self._images[image.file.name] = image
+                self._owners[rendition.file.name] = rendition.image
+            for model in (image_model, get_document_model()):
+                for item in model.objects.filter(file__in=batch).select_related(
+                    "collection"
+                ):
+                    self._owners[item.file.name] = item
+
+    def _served_image(self, url):
+        """The image that Wagtail's dynamic serve view answers ``url`` with, if it does."""
+        path = served_path(url)
+        try:
+            match = resolve(path) if path else None
+        except Resolver404:
+            return None
+        if match is None or match.url_name != "wagtailimages_serve":
+            return None
+        image_id = match.kwargs.get(
+            "image_id", match.args[1] if len(match.args) > 1 else None
+        )
+        if not str(image_id).isdigit():
+            return None
+        return (
+            get_image_model()
+            .objects.filter(pk=int(image_id))
+            .select_related("collection")
+            .first()
+        )
 
     def _media_name(self, url):
-        path = unquote(urlsplit(url).path)
-        if not self._media_prefix or self._media_prefix == "/":
+        path = served_path(url)
+        if path is None or not self._media_prefix or self._media_prefix == "/":
             return None
         if not path.startswith(self._media_prefix):
             return None

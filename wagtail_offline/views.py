@@ -14,7 +14,6 @@ from django.http import (
     HttpResponseNotModified,
     JsonResponse,
 )
-from django.http.request import split_domain_port
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -27,7 +26,7 @@ from . import conf, serving_cache
 from .manifest import never_offline_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 from .schema import tables_ready
-from .selection import site_root_paths
+from .selection import not_expired, site_root_paths
 
 CACHE_PREFIX = "wagtail-offline"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -112,22 +111,23 @@ class SiteState(NamedTuple):
 
 
 def site_state(request):
-    """The ``SiteState`` of the request's site.
+    """The ``SiteState`` of the request's site; None when no site matches.
 
-    Cached under the host name and port that Wagtail picks the site by, in the current
-    serving generation (see ``serving_cache``); None when no site matches.
+    Keyed by the site Wagtail resolves for the request (by host name and port, which
+    may come from ``X-Forwarded-Port``), never by a raw header: one site's state can
+    never answer for another, and no header value can add cache entries. Cached in the
+    current serving generation (see ``serving_cache``).
     """
     if not tables_ready():
         return None
-    hostname = split_domain_port(request.get_host())[0]
+    site = Site.find_for_request(request)
+    if site is None:
+        return None
     enabled = conf.get("WAGTAIL_OFFLINE_ENABLED")
-    key = f"site-state:{hostname}:{request.get_port()}:{enabled}"
-
-    def read():
-        site = Site.find_for_request(request)
-        return None if site is None else SiteState(site.pk, *worker_state(site))
-
-    return serving_cache.get_or_build(key, read)
+    return serving_cache.get_or_build(
+        f"site-state:{site.pk}:{enabled}",
+        lambda: SiteState(site.pk, *worker_state(site)),
+    )
 
 
 def worker_script(request, state):
@@ -219,8 +219,12 @@ def listed_pages(site):
         .order_by("page_id", "-url")  # the shortest URL of a page wins
         .values_list("page_id", "url")
     )
+    # The rules are applied again now: a page made private or unpublished since the
+    # last build leaves the listing at once, whatever the task backend.
     pages = (
-        Page.objects.filter(pk__in=page_urls)
+        Page.objects.live()
+        .public()
+        .filter(not_expired(), pk__in=page_urls)
         .order_by("path")
         .only("pk", "title", "seo_title", "search_description", "path", "depth")
     )
