@@ -7,6 +7,10 @@
   var options = script.dataset;
   var workerUrl = new URL(options.serviceWorker, location.href).href;
   var scope = new URL("/", location.href).href;
+  // Read through the prototype: a field named "action" or "method" hides form.action and
+  // form.method behind itself.
+  var formAction = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "action").get;
+  var formMethod = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "method").get;
 
   if ("unregister" in options) {
     removeWorker();
@@ -34,11 +38,11 @@
   });
 
   // A page read from the offline cache carries the CSRF token of an anonymous render,
-  // not this reader's: fetch a fresh one before a form is sent.
+  // not this reader's: fetch a fresh one before a form is sent to this site.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var input = form.querySelector && form.querySelector("input[name=csrfmiddlewaretoken]");
-    if (!input || form.dataset.wagtailOfflineTokenFresh) return;
+    if (!input || form.dataset.wagtailOfflineTokenFresh || !sendsTokenHome(form, event)) return;
     event.preventDefault();
     fetch(options.csrfTokenUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
@@ -56,6 +60,32 @@
         else form.submit();
       });
   });
+
+  // The fresh token is the reader's own: it may only go where Django checks it, in a POST
+  // to this origin. Posted to another origin, it would be handed to that site; a GET form
+  // would put it into a URL (history, logs, Referer) though Django checks no token on GET;
+  // a dialog form sends nothing. A submitter's formmethod and formaction win, as in the
+  // browser, which resolves both against the document's base URL.
+  function sendsTokenHome(form, event) {
+    if (!(form instanceof HTMLFormElement)) return false;
+    var submitter = event.submitter;
+    // An older browser does not say which button was pressed, or cannot send the form
+    // again with it: a button with its own formaction or formmethod is left to the browser.
+    var resent = "submitter" in event && form.requestSubmit;
+    if (!resent && form.querySelector("[formaction], [formmethod]")) return false;
+    var method = overrides(submitter, "formmethod") ? submitter.formMethod : formMethod.call(form);
+    if (method !== "post") return false;
+    var action = overrides(submitter, "formaction") ? submitter.formAction : formAction.call(form);
+    try {
+      return new URL(action, document.baseURI).origin === location.origin;
+    } catch (error) {
+      return false; // An action that is no URL: the browser sends nothing either.
+    }
+  }
+
+  function overrides(submitter, attribute) {
+    return Boolean(submitter && submitter.hasAttribute(attribute));
+  }
 
   function removeWorker() {
     navigator.serviceWorker.getRegistrations().then(function (registrations) {
