@@ -26,7 +26,8 @@ SINGLE_DOT = {".", "%2e"}
 DOUBLE_DOT = {"..", ".%2e", "%2e.", "%2e%2e"}
 REPEATED_SLASHES = re.compile(r"/{2,}")
 # What browsers leave as typed in a path and in a query (the rest is percent-encoded).
-PATH_SAFE = "!$%&'()*+,-./:;=@[]^_|~"
+# The URL standard leaves "|" and "^" in paths too; Chromium encodes them, and so do we.
+PATH_SAFE = "!$%&'()*+,-./:;=@[]_~"
 QUERY_SAFE = "!$%&()*+,-./:;=?@[\\]^_`{|}~"
 
 
@@ -65,8 +66,8 @@ def canonical_path(reference, base_url, origin=None):
         rest = reference[scheme_match.end() :]
         if scheme not in SPECIAL_SCHEMES:
             return None
-        if scheme == base_origin.scheme and not rest.startswith(("/", "\\")):
-            reference = rest  # "http:x" on an http page is relative (WHATWG).
+        if scheme == base_origin.scheme:
+            reference = rest  # "http:x" or "http:/x" on an http page is relative (WHATWG).
         else:
             return _path_on_origin(scheme, rest, site_origin)
     if re.match(r"^[/\\]{2}", reference):
