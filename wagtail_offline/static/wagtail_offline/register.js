@@ -40,6 +40,9 @@
   // A page read from the offline cache carries the CSRF token of an anonymous render,
   // not this reader's: fetch a fresh one before a form is sent to this site.
   document.addEventListener("submit", function (event) {
+    // A page's own script that cancelled the submission sends the form itself:
+    // resubmitting would run its handler twice.
+    if (event.defaultPrevented) return;
     var form = event.target;
     var input = form.querySelector && form.querySelector("input[name=csrfmiddlewaretoken]");
     if (!input || form.dataset.wagtailOfflineTokenFresh || !sendsTokenHome(form, event)) return;
