@@ -68,6 +68,14 @@ def forms_page(away, base=""):
 <form id="method-named-input" method="post" action="{HOME_ACTION}">{token}
   <input type="hidden" name="method" value="card"><button>Send</button></form>
 <dialog open><form id="dialog" method="dialog">{token}<button>Close</button></form></dialog>
+<form id="scripted" method="post" action="{HOME_ACTION}">{token}<button>Send</button></form>
+<script>
+  window.scriptedSubmissions = 0;
+  document.getElementById("scripted").addEventListener("submit", (event) => {{
+    event.preventDefault();  // The page sends this form itself, as AJAX forms do.
+    window.scriptedSubmissions += 1;
+  }});
+</script>
 </body></html>"""
 
 
@@ -212,4 +220,12 @@ def test_an_input_named_method_does_not_hide_a_post(forms_site):
 def test_a_dialog_form_is_left_alone(forms_site):
     forms_site.page.click("#dialog button")
     forms_site.page.wait_for_function("!document.querySelector('dialog').open")
+    assert forms_site.token_requests == []
+
+
+def test_a_form_the_page_sends_itself_is_not_submitted_again(forms_site):
+    forms_site.page.click("#scripted button")
+    # Long enough for a token request and a second submission, had there been any.
+    forms_site.page.wait_for_timeout(1000)
+    assert forms_site.page.evaluate("window.scriptedSubmissions") == 1
     assert forms_site.token_requests == []
