@@ -144,3 +144,24 @@ def test_a_page_leaves_the_listing_as_soon_as_readers_may_not_see_it(
     assert "Ridge walk" not in listing and "/trails/ridge/" not in listing
     if change is not make_section_private:
         assert "Moor loop" in listing
+
+
+@pytest.mark.parametrize(
+    "port", ["abc", "", "8001, 80", "\x00", "99999999999999999999", "٣"]
+)
+def test_a_forwarded_port_that_is_not_a_port_is_a_bad_request(
+    client, settings, two_sites_one_host, port
+):
+    # Wagtail compares the port with an integer column: unchecked, these raise a 500.
+    settings.USE_X_FORWARDED_PORT = True
+    settings.ALLOWED_HOSTS = ["localhost"]
+    headers = {"HTTP_HOST": "localhost", "HTTP_X_FORWARDED_PORT": port}
+    for url in ("/sw.js", "/offline/", "/offline/manifest-abc.json"):
+        assert client.get(url, **headers).status_code == 400, url
+    report = client.post(
+        "/offline/report/",
+        data={"failures": [{"url": "/x/", "message": "m", "reason": "fetch"}]},
+        content_type="application/json",
+        **headers,
+    )
+    assert report.status_code == 400

@@ -67,7 +67,9 @@ def canonical_path(reference, base_url, origin=None):
         if scheme not in SPECIAL_SCHEMES:
             return None
         if scheme == base_origin.scheme:
-            reference = rest  # "http:x" or "http:/x" on an http page is relative (WHATWG).
+            reference = (
+                rest  # "http:x" or "http:/x" on an http page is relative (WHATWG).
+            )
         else:
             return _path_on_origin(scheme, rest, site_origin)
     if re.match(r"^[/\\]{2}", reference):

@@ -15,9 +15,9 @@ from django.core.cache import caches
 from django.http import HttpResponse, HttpResponseBadRequest, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from wagtail.models import Site
 
 from . import conf
+from .site_lookup import find_site
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def report(request):
         version, failures, total = _parse(body)
     except InvalidReport as error:
         return HttpResponseBadRequest(str(error))
-    logger.warning(
-        _log_message(Site.find_for_request(request), version, failures, total)
-    )
+    logger.warning(_log_message(find_site(request), version, failures, total))
     return HttpResponse(status=204)
 
 

@@ -20,13 +20,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
-from wagtail.models import Page, Site
+from wagtail.models import Page
 
 from . import conf, serving_cache
 from .manifest import never_offline_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 from .schema import tables_ready
 from .selection import not_expired, site_root_paths
+from .site_lookup import find_site
 
 CACHE_PREFIX = "wagtail-offline"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -37,7 +38,7 @@ WORKER_CODE_PATH = Path(__file__).parent / "worker" / "service_worker.js"
 def _site_or_404(request):
     if not tables_ready():
         raise Http404("wagtail_offline is not migrated yet.")
-    site = Site.find_for_request(request)
+    site = find_site(request)
     if site is None:
         raise Http404("No Wagtail site matches this host.")
     return site
@@ -120,7 +121,7 @@ def site_state(request):
     """
     if not tables_ready():
         return None
-    site = Site.find_for_request(request)
+    site = find_site(request)
     if site is None:
         return None
     enabled = conf.get("WAGTAIL_OFFLINE_ENABLED")
