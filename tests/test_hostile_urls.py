@@ -297,3 +297,24 @@ def test_a_stylesheet_with_too_many_urls_is_reported(
 
     assert "/static/many.css" not in urls(manifest)
     assert "/static/many.css uses 100 URLs of this site" in messages(manifest)
+
+
+def test_a_pages_own_urls_never_lead_into_the_admin(site, trails, monkeypatch):
+    from tests.testapp.models import StandardPage
+
+    original = StandardPage.get_offline_urls
+
+    def get_offline_urls(self, request=None):
+        extra = ["/admin/login/", "/./admin/pages/", "/django-admin//", "/x%2F..%2Fy/"]
+        return original(self, request) + [{"location": url} for url in extra]
+
+    monkeypatch.setattr(StandardPage, "get_offline_urls", get_offline_urls)
+
+    manifest = rebuild_site_manifest(site)
+
+    assert "/trails/" in urls(manifest, "page")
+    assert not any("admin" in url or "%2F" in url for url in urls(manifest))
+    assert (
+        "/admin/login/, /admin/pages/, /django-admin/, /x%2F..%2Fy/ is part of the admin"
+        in messages(manifest)
+    )

@@ -183,15 +183,24 @@ def site_relative_url(page, site):
 
 def page_paths(page, request, origin):
     """The site-relative paths (with query) ``page`` asks for, and a problem or None."""
-    paths, elsewhere = [], []
+    paths, elsewhere, refused = [], [], []
+    never_offline = never_offline_prefixes()
     for item in page.get_offline_urls(request):
         path = canonical_path(item["location"], origin + "/", origin)
+        served = path and served_path(path)
         if path is None:
             elsewhere.append(item["location"])
+        elif served is None or served.startswith(tuple(never_offline)):
+            refused.append(path)  # A page's own hook is no way into the admin.
         else:
             paths.append(path)
     if elsewhere:
         return paths, f"{', '.join(elsewhere)} belongs to another site, not {origin}."
+    if refused:
+        return paths, (
+            f"{', '.join(refused)} is part of the admin, or spelled in a way servers "
+            "read differently; it is never saved offline."
+        )
     if not paths:
         return paths, f"“{page}” has no URL on {origin}."
     return paths, None
