@@ -4,13 +4,15 @@ and fingerprinting the static files among them."""
 import hashlib
 import os
 import re
-from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+from .html_scan import collect_urls
+from .paths import canonical_path
 
 LINK_RELS = {
     "stylesheet",
@@ -43,9 +45,23 @@ SRCSET_TAGS = ["img", "source"]
 # Links a reader follows rather than loads; only documents among them may become entries.
 LINK_TAGS = ["a", "area"]
 
-CSS_URL = re.compile(r"""url\(\s*(?P<quote>['"]?)(?P<url>.*?)(?P=quote)\s*\)""", re.S)
-CSS_IMPORT = re.compile(r"""@import\s+(?P<quote>['"])(?P<url>.+?)(?P=quote)""")
-CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# The pieces of CSS tokenisation (https://www.w3.org/TR/css-syntax-3/#tokenization) that
+# finding URLs needs. Each pattern is a run of one character class or a choice of short
+# fixed sequences: none backtracks more than 4 characters, so no character is looked at
+# more than a few times.
+_CSS_WHITESPACE = re.compile(r"[ \t\n]*")
+_CSS_NAME_CHAR = "-0-9A-Za-z_\u0080-\U0010ffff"
+_CSS_NAME_RUN = re.compile(f"[{_CSS_NAME_CHAR}]+")
+_CSS_HEX = re.compile(r"[0-9A-Fa-f]{1,6}")
+# What an unquoted url holds as is: not ")", whitespace, a quote, "(", "\" or non-printable.
+_CSS_URL_RUN = re.compile(r"""[^) \t\n"'(\\\x00-\x08\x0b\x0e-\x1f\x7f]+""")
+# Where something that matters may start: a comment, a string, an at-keyword, an escape
+# (it may begin or continue a name) or "url(". Every branch starts with one literal
+# character, which lets the search skip quickly to the next of those characters.
+_CSS_START = re.compile(r"""/\*|"|'|@|\\|u[rR][lL]\(|U[rR][lL]\(""")
+_CSS_NAME_OR_SIGIL = re.compile(f"[{_CSS_NAME_CHAR}#@]")
+_CSS_STRING_STOP = {'"': re.compile(r'["\\\n]'), "'": re.compile(r"['\\\n]")}
+_CSS_BAD_URL_STOP = re.compile(r"[)\\]")
 
 
 def parse_srcset(value):
@@ -82,10 +98,180 @@ def parse_srcset(value):
 
 
 def urls_in_css(css):
-    css = CSS_COMMENT.sub("", css)
-    found = [match["url"] for match in CSS_IMPORT.finditer(css)]
-    found += [match["url"] for match in CSS_URL.finditer(css)]
-    return [url.strip() for url in found if url.strip()]
+    """The URLs a stylesheet, a ``style`` attribute or a ``<style>`` element loads.
+
+    ``url(…)``, unquoted or quoted, and ``@import "…"``, in the order written, found by
+    tokenising as CSS Syntax Level 3 does (https://www.w3.org/TR/css-syntax-3/#tokenization):
+    comments and strings hide what they hold, escapes are decoded, bad urls and bad
+    strings load nothing. No character is looked at more than a few times, so the time
+    is linear in the length of ``css`` whatever it holds.
+    """
+    css = _css_preprocessed(css)
+    urls, position = [], 0
+    while match := _CSS_START.search(css, position):
+        token, url, searched_from, position = match[0], None, position, match.end()
+        if token == "/*":
+            position = _css_comment_end(css, position)
+        elif token in ('"', "'"):
+            _, position = _css_string(css, position, token)
+        elif token == "@":
+            name, position = _css_name(css, position)
+            if name.lower() == "import":
+                url, position = _css_import_string(css, position)
+        elif token == "\\":
+            url, position = _css_escaped_name(css, match.start(), searched_from)
+        elif _css_is_whole_name(css, match.start()):
+            url, position = _css_url(css, position)
+        if url and url.strip():
+            urls.append(url.strip())
+    return urls
+
+
+def _css_preprocessed(css):
+    """Every newline as "\n" and NUL as U+FFFD, as the spec's preprocessing does."""
+    if "\r" in css or "\f" in css:
+        css = css.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    return css.replace("\0", "\ufffd")
+
+
+def _css_comment_end(css, position):
+    end = css.find("*/", position)
+    return len(css) if end < 0 else end + 2
+
+
+def _css_string(css, position, quote):
+    """The value of the string opened by ``quote`` just before ``position``, and where it
+    ends; None for a bad string (an unescaped newline, where scanning resumes)."""
+    parts, stop = [], _CSS_STRING_STOP[quote]
+    while match := stop.search(css, position):
+        parts.append(css[position : match.start()])
+        position = match.end()
+        if match[0] == quote:
+            return "".join(parts), position
+        if match[0] == "\n":
+            return None, match.start()
+        if css.startswith("\n", position):  # An escaped newline continues the string.
+            position += 1
+        elif position < len(css):
+            char, position = _css_escape(css, position)
+            parts.append(char)
+    parts.append(css[position:])  # Unclosed at the end: still a string.
+    return "".join(parts), len(css)
+
+
+def _css_is_escape(css, backslash):
+    return not css.startswith("\n", backslash + 1)
+
+
+def _css_escape(css, position):
+    """The code point escaped by the backslash before ``position``, and where it ends."""
+    if hex_digits := _CSS_HEX.match(css, position):
+        position = hex_digits.end()
+        if css.startswith((" ", "\t", "\n"), position):
+            position += 1
+        code = int(hex_digits[0], 16)
+        if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            return "\ufffd", position
+        return chr(code), position
+    if position >= len(css):
+        return "\ufffd", position
+    return css[position], position + 1
+
+
+def _css_name(css, position):
+    """The name (ident, at-keyword or hash) starting at ``position``, escapes decoded."""
+    parts = []
+    while True:
+        if run := _CSS_NAME_RUN.match(css, position):
+            parts.append(run[0])
+            position = run.end()
+        elif css.startswith("\\", position) and _css_is_escape(css, position):
+            char, position = _css_escape(css, position + 1)
+            parts.append(char)
+        else:
+            return "".join(parts), position
+
+
+def _css_is_whole_name(css, start):
+    """Whether the name at ``start`` is not the end of a longer name, a hash or an
+    at-keyword ("<!--" before it is a token of its own)."""
+    return (
+        start == 0
+        or not _CSS_NAME_OR_SIGIL.match(css, start - 1)
+        or css.endswith("<!--", 0, start)
+    )
+
+
+def _css_escaped_name(css, backslash, floor):
+    """A backslash outside strings: the name it begins or continues, and a url it opens."""
+    if not _css_is_escape(css, backslash):
+        return None, backslash + 1
+    # The name's first characters were passed over by the search that found the backslash.
+    start = backslash
+    while start > floor and _CSS_NAME_RUN.match(css[start - 1]):
+        start -= 1
+    name, position = _css_name(css, start)
+    is_hash = css[start - 1 : start] == "#"
+    if name.lower() == "url" and css.startswith("(", position) and not is_hash:
+        return _css_url(css, position + 1)
+    return None, position
+
+
+def _css_import_string(css, position):
+    """After ``@import``, the url of its string form (``url(…)`` is found as any other)."""
+    while True:
+        position = _CSS_WHITESPACE.match(css, position).end()
+        if not css.startswith("/*", position):
+            break
+        position = _css_comment_end(css, position + 2)
+    if css.startswith(('"', "'"), position):
+        return _css_string(css, position + 1, css[position])
+    return None, position
+
+
+def _css_url(css, position):
+    """After ``url(``: the url of a url token or of the function form ``url("…")``, and
+    where scanning resumes; None for a bad url or string."""
+    position = _CSS_WHITESPACE.match(css, position).end()
+    if not css.startswith(('"', "'"), position):
+        return _css_url_token(css, position)
+    url, position = _css_string(css, position + 1, css[position])
+    close = _CSS_WHITESPACE.match(css, position).end()
+    if url is None or (close < len(css) and css[close] != ")"):
+        return None, position
+    return url, min(close + 1, len(css))
+
+
+def _css_url_token(css, position):
+    """The rest of an unquoted url, up to ``)`` or the end of the text."""
+    parts = []
+    while True:
+        if run := _CSS_URL_RUN.match(css, position):
+            parts.append(run[0])
+            position = run.end()
+        if position >= len(css):
+            return "".join(parts), position
+        char = css[position]
+        if char == ")":
+            return "".join(parts), position + 1
+        if char in " \t\n":  # Whitespace may only come before the ")".
+            position = _CSS_WHITESPACE.match(css, position).end()
+            if position >= len(css) or css[position] == ")":
+                return "".join(parts), min(position + 1, len(css))
+        elif char == "\\" and _css_is_escape(css, position):
+            char, position = _css_escape(css, position + 1)
+            parts.append(char)
+            continue
+        return None, _css_bad_url_end(css, position)
+
+
+def _css_bad_url_end(css, position):
+    """Past the remnants of a bad url: its ``)``, not an escaped one, or the end."""
+    while match := _CSS_BAD_URL_STOP.search(css, position):
+        if match[0] == ")":
+            return match.end()
+        position = match.end() + 1  # A backslash escapes what follows it.
+    return len(css)
 
 
 class HtmlUrls(NamedTuple):
@@ -96,59 +282,19 @@ class HtmlUrls(NamedTuple):
     base: str | None  # the <base href>, against which both resolve
 
 
-class _UrlCollector(HTMLParser):
-    """One streaming pass over a page (the parser BeautifulSoup's "html.parser" uses,
-    without building a tree: a rebuild parses every offline page)."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.subresources, self.links, self.base = [], [], None
-        self._in_style = False
-
-    def handle_starttag(self, tag, attrs):
-        attributes = {name: value for name, value in attrs if value is not None}
-        found = self.subresources
-        if tag == "base" and self.base is None and attributes.get("href"):
-            self.base = attributes["href"]
-        elif tag == "link":
-            rels = set(attributes.get("rel", "").lower().split())
-            if rels & LINK_RELS and attributes.get("href"):
-                found.append(attributes["href"])
-            # A preloaded responsive image lists its candidates like <img srcset>.
-            if attributes.get("imagesrcset"):
-                found += parse_srcset(attributes["imagesrcset"])
-        elif tag in LINK_TAGS and attributes.get("href"):
-            self.links.append(attributes["href"])
-        elif tag == "style":
-            self._in_style = True
-        for attribute in URL_ATTRIBUTES_BY_TAG.get(tag, ()):
-            if attributes.get(attribute):
-                found.append(attributes[attribute])
-        if tag in SRCSET_TAGS and attributes.get("srcset"):
-            found += parse_srcset(attributes["srcset"])
-        if attributes.get("style"):
-            found += urls_in_css(attributes["style"])
-
-    def handle_endtag(self, tag):
-        if tag == "style":
-            self._in_style = False
-
-    def handle_data(self, data):
-        if self._in_style:
-            self.subresources += urls_in_css(data)
-
-
 def urls_in_html(html):
-    """Every URL the page loads as a subresource or links to, and its base href."""
-    collector = _UrlCollector()
-    collector.feed(html)
-    collector.close()
-    return HtmlUrls(collector.subresources, collector.links, collector.base)
+    """Every URL the page loads as a subresource or links to, and its base href.
+
+    One linear pass (see ``html_scan``): Python's ``html.parser`` takes quadratic time
+    on malformed markup, and this runs for every offline page of a build.
+    """
+    return collect_urls(html)
 
 
 def same_origin_paths(raw_urls, base_url, origin):
-    """Split URLs into same-origin paths (with query) and the cross-origin rest.
+    """Split URLs into canonical same-origin paths (with query) and the cross-origin rest.
 
+    Same-origin URLs are resolved the way a browser resolves them (see ``paths``).
     ``data:``, ``javascript:``, ``blob:`` and bare fragments are neither: they need nothing.
     """
     local, foreign = [], []
@@ -159,12 +305,11 @@ def same_origin_paths(raw_urls, base_url, origin):
         scheme = urlsplit(raw).scheme.lower()
         if scheme in ("data", "javascript", "blob", "about", "mailto", "tel"):
             continue
-        absolute, _ = urldefrag(urljoin(base_url, raw))
-        parts = urlsplit(absolute)
-        if f"{parts.scheme}://{parts.netloc}" != origin:
-            foreign.append(absolute)
-            continue
-        local.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+        path = canonical_path(raw, base_url, origin)
+        if path is None:
+            foreign.append(urldefrag(urljoin(base_url, raw))[0])
+        else:
+            local.append(path)
     return _unique(local), _unique(foreign)
 
 
