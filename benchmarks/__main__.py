@@ -16,6 +16,7 @@ SIZES = {
         "browser_pages": 100,
         "nav_repeat": 15,
         "hang_repeat": 5,
+        "discovery_repeat": 9,
     },
     "quick": {
         "manifest_pages": 1_000,
@@ -27,6 +28,7 @@ SIZES = {
         "browser_pages": 30,
         "nav_repeat": 5,
         "hang_repeat": 3,
+        "discovery_repeat": 5,
     },
 }
 
@@ -38,8 +40,9 @@ def main(argv=None):
     )
     parser.add_argument(
         "--only",
-        choices=["server", "browser"],
-        help="run one group: server (issue #3) or browser (issue #4)",
+        choices=["server", "browser", "discovery"],
+        help="run one group: server (issue #3), browser (issue #4) or discovery "
+        "(URLs in hostile CSS and HTML)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
@@ -53,12 +56,17 @@ def main(argv=None):
 
     sizes = SIZES["quick" if args.quick else "full"]
     started = time.perf_counter()
-    sites.migrate()
     results = []
-    groups = [("server", "benchmarks.server"), ("browser", "benchmarks.browser")]
-    for name, module_name in groups:
-        if args.only and args.only != name:
-            continue
+    # (name, module, whether it needs the database)
+    groups = [
+        ("server", "benchmarks.server", True),
+        ("browser", "benchmarks.browser", True),
+        ("discovery", "benchmarks.discovery", False),
+    ]
+    groups = [group for group in groups if not args.only or args.only == group[0]]
+    if any(needs_database for _, _, needs_database in groups):
+        sites.migrate()
+    for name, module_name, _ in groups:
         group_started = time.perf_counter()
         module = __import__(module_name, fromlist=["run"])
         results += module.run(sizes)

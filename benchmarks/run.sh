@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, one table: `bash benchmarks/run.sh [--quick] [--only server|browser]`.
+# Every benchmark, one table: `bash benchmarks/run.sh [--quick] [--only server|browser|discovery]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
