@@ -165,3 +165,12 @@ def test_a_forwarded_port_that_is_not_a_port_is_a_bad_request(
         **headers,
     )
     assert report.status_code == 400
+
+
+def test_the_memo_of_host_names_and_ports_is_bounded(client, settings, site):
+    from wagtail_offline.site_lookup import SITE_IDS_REMEMBERED, _site_id
+
+    settings.ALLOWED_HOSTS = ["*"]
+    for number in range(SITE_IDS_REMEMBERED + 20):
+        assert client.get("/sw.js", HTTP_HOST=f"h{number}.example").status_code == 200
+    assert _site_id.cache_info().currsize <= SITE_IDS_REMEMBERED

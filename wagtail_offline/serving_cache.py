@@ -21,12 +21,21 @@ def _cache():
     return caches[conf.get("WAGTAIL_OFFLINE_CACHE")]
 
 
-def get_or_build(key, build):
-    """``build()`` for ``key`` in the current generation, from the cache when it is there."""
+def current_generation():
     from .models import OfflineServingState
 
+    return OfflineServingState.current()
+
+
+def get_or_build(key, build, generation=None):
+    """``build()`` for ``key`` in the current generation, from the cache when it is there.
+
+    ``generation``, if the caller has just read it, saves reading it again.
+    """
+    if generation is None:
+        generation = current_generation()
     cache = _cache()
-    full_key = f"wagtail_offline:{OfflineServingState.current()}:{key}"
+    full_key = f"wagtail_offline:{generation}:{key}"
     value = cache.get(full_key)
     if value is None:
         value = build()

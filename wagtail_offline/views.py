@@ -27,7 +27,7 @@ from .manifest import never_offline_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 from .schema import tables_ready
 from .selection import not_expired, site_root_paths
-from .site_lookup import find_site
+from .site_lookup import find_site, site_id_for_request
 
 CACHE_PREFIX = "wagtail-offline"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -83,19 +83,19 @@ def worker_code():
     return content, hashlib.sha256(content).hexdigest()[:16]
 
 
-def worker_state(site):
+def worker_state(site_id):
     """(active, manifest version, network timeout in ms): what /sw.js tells the worker."""
     # Not OfflineSettings.for_site: no row is created on a request, and none is cached.
     offline_settings = (
-        OfflineSettings.objects.filter(site=site)
+        OfflineSettings.objects.filter(site_id=site_id)
         .only("enabled", "network_timeout")
         .first()
-    ) or OfflineSettings(site=site)
-    active = is_active(site, offline_settings)
+    ) or OfflineSettings(site_id=site_id)
+    active = is_active(None, offline_settings)
     version = None
     if active:
         version = (
-            OfflineManifest.objects.filter(site=site)
+            OfflineManifest.objects.filter(site_id=site_id)
             .values_list("version", flat=True)
             .first()
         )
@@ -121,13 +121,16 @@ def site_state(request):
     """
     if not tables_ready():
         return None
-    site = find_site(request)
-    if site is None:
+    generation = serving_cache.current_generation()
+    site_id = site_id_for_request(request, generation)
+    if site_id is None:
         return None
     enabled = conf.get("WAGTAIL_OFFLINE_ENABLED")
+
     return serving_cache.get_or_build(
-        f"site-state:{site.pk}:{enabled}",
-        lambda: SiteState(site.pk, *worker_state(site)),
+        f"site-state:{site_id}:{enabled}",
+        lambda: SiteState(site_id, *worker_state(site_id)),
+        generation,
     )
 
 
