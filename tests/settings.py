@@ -58,12 +58,18 @@ TEMPLATES = [
     }
 ]
 
-# A file, not ":memory:": Django's live server shares an in-memory connection between its
-# request threads, which breaks when the worker precaches pages concurrently.
+# Files, never ":memory:", not even before the test database exists: a live server
+# started first would share one in-memory connection between its request threads and the
+# test, which breaks (even crashes Python) when the worker precaches pages concurrently.
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("WAGTAIL_OFFLINE_TEST_DB", ":memory:"),
+        "NAME": os.environ.get(
+            "WAGTAIL_OFFLINE_TEST_DB",
+            os.path.join(
+                tempfile.gettempdir(), f"wagtail-offline-unused-{os.getpid()}.sqlite3"
+            ),
+        ),
         "TEST": {
             "NAME": os.path.join(
                 tempfile.gettempdir(), f"wagtail-offline-tests-{os.getpid()}.sqlite3"

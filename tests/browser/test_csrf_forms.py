@@ -6,14 +6,12 @@ The page is synthetic: Playwright serves it on the live server's origin, with th
 endpoint come from the live server.
 """
 
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from tests.browser.offline import wait_until
 from wagtail_offline.views import CACHE_PREFIX
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,31 +124,7 @@ class FormsSite:
 
 
 @pytest.fixture
-def server_threads_done(live_server):
-    """After the browser has gone: wait for the live server's request threads to end.
-
-    live_server can start before the test database exists, see ":memory:" and hand the
-    test's own connection to its threads, which close it as they end: during the flush
-    that follows a test, that crashes Python (sqlite3 InterfaceError or a segfault).
-    """
-    yield
-    wait_until(
-        lambda: not request_threads(),
-        timeout=10,
-        message="the live server's request threads to end",
-    )
-
-
-def request_threads():
-    return [
-        thread
-        for thread in threading.enumerate()
-        if thread.name.endswith("(process_request_thread)")
-    ]
-
-
-@pytest.fixture
-def forms_site(server_threads_done, page, live_server):
+def forms_site(page, live_server):
     site = FormsSite(page, live_server)
     site.open()
     return site
