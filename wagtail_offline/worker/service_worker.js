@@ -30,15 +30,29 @@ self.addEventListener("install", (event) => {
 async function install() {
   if (!CONFIG.active || !CONFIG.manifestUrl) return;
   const manifest = await fetchManifest();
+  // An entry that is not a canonical path of this origin is never fetched: a bad
+  // manifest must not put another origin's answers in this site's cache.
+  const valid = manifest.entries.filter(isValidEntry);
+  const invalid = manifest.entries.filter((entry) => !isValidEntry(entry));
+  const failures = invalid.map((entry) => ({
+    url: String(entry && entry.url),
+    reason: "invalid",
+    message: "Not a canonical path of this site; not saved.",
+  }));
+  // Like a critical entry that cannot be fetched: the install fails, and the previous
+  // worker (with its fallback page) stays in charge.
+  if (invalid.some((entry) => entry && entry.critical)) {
+    await reportFailures(failures);
+    throw new Error("A critical entry of the manifest is not a path of this site.");
+  }
   const cache = await caches.open(PRECACHE);
-  const stale = await entriesToDownload(cache, manifest.entries);
+  const stale = await entriesToDownload(cache, valid);
 
   // The fallback page, the listing and their assets: all or nothing, else the
   // install fails and the previous worker stays in charge.
   await Promise.all(stale.filter((entry) => entry.critical).map((entry) => store(cache, entry)));
 
   // Pages are best-effort: one broken page must not keep the others offline.
-  const failures = [];
   let room = await freeStorage();
   await forEachLimited(stale.filter((entry) => !entry.critical), PRECACHE_CONCURRENCY, async (entry) => {
     if (entry.size > room) {
@@ -69,20 +83,23 @@ async function fetchManifest() {
 async function entriesToDownload(cache, entries) {
   const checks = await Promise.all(
     entries.map(async (entry) => {
-      const cached = await cache.match(entry.url);
+      const cached = await cache.match(absoluteUrl(entry.url));
       return !cached || cached.headers.get(REVISION_HEADER) !== entry.revision;
     }),
   );
   return entries.filter((_, index) => checks[index]);
 }
 
+/** Fetches and stores a valid entry, by its absolute URL on this origin. */
 async function store(cache, entry) {
+  const url = absoluteUrl(entry.url);
   // No cookies: what is stored is what any anonymous reader gets, never a logged-in view.
-  const response = await fetch(entry.url, { credentials: "omit", cache: "no-cache" });
+  // Same origin only: a redirect elsewhere fails rather than being stored as ours.
+  const response = await fetch(url, { credentials: "omit", cache: "no-cache", mode: "same-origin" });
   if (!isStorable(response)) {
     throw new Error(`${entry.url} answered ${response.status} and was not stored.`);
   }
-  await cache.put(entry.url, await markedWith(response, entry));
+  await cache.put(url, await markedWith(response, entry));
 }
 
 /** Bytes this origin may still store, or Infinity where the browser does not say. */
@@ -140,11 +157,12 @@ async function pruneEntries({ keepAssets = false } = {}) {
   const cache = await caches.open(PRECACHE);
   const keep = new Set(manifest.entries.keys());
   keep.add(CONFIG.manifestUrl);
-  const dropped = (await cache.keys()).filter((request) => !keep.has(keyOf(new URL(request.url))));
+  const dropped = (await cache.keys()).filter((request) => !keep.has(ownKeyOf(request)));
   await Promise.all(
     dropped.map(async (request) => {
-      // Unmarked copies (an older worker's) count as pages: when unsure, delete.
-      if (keepAssets && (await kindOf(cache, request)) === "asset") return;
+      // Unmarked copies (an older worker's) count as pages: when unsure, delete. Another
+      // origin's copy (an older worker's, from a bad manifest) was never ours: it goes now.
+      if (keepAssets && ownKeyOf(request) && (await kindOf(cache, request)) === "asset") return;
       await cache.delete(request);
     }),
   );
@@ -162,17 +180,19 @@ self.addEventListener("fetch", (event) => {
   if (!CONFIG.active || request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (CONFIG.bypassPrefixes.some((prefix) => url.pathname.startsWith(prefix))) return;
+  // By key, so that //admin/ (which reaches the admin too) is bypassed like /admin/.
+  const key = keyOf(url);
+  if (CONFIG.bypassPrefixes.some((prefix) => key.startsWith(prefix))) return;
   if (pendingPrune !== null) event.waitUntil(pruneWhenOldPagesAreGone());
 
   if (request.mode === "navigate") {
-    event.respondWith(networkFirstNavigation(event, keyOf(url)));
+    event.respondWith(networkFirstNavigation(event, key));
     event.waitUntil(removeSelfIfUnwanted());
     return;
   }
   // Known not to be ours: let the browser fetch it without a detour.
-  if (currentManifest && !isSavedAsset(currentManifest, keyOf(url))) return;
-  event.respondWith(cacheFirstAsset(request, keyOf(url)));
+  if (currentManifest && !isSavedAsset(currentManifest, key)) return;
+  event.respondWith(cacheFirstAsset(request, key));
 });
 
 /** Pages: the network first, then the saved copy, then the editors' fallback page. */
@@ -266,10 +286,12 @@ async function deleteCaches(shouldDelete) {
 let currentManifest = null;
 
 function setManifest(manifest) {
-  const byKind = (kind) => manifest.entries.find((entry) => entry.kind === kind) || {};
+  // Only the entries install would store: routing never trusts an invalid one.
+  const entries = manifest.entries.filter(isValidEntry);
+  const byKind = (kind) => entries.find((entry) => entry.kind === kind) || {};
   currentManifest = {
     version: manifest.version,
-    entries: new Map(manifest.entries.map((entry) => [entry.url, entry])),
+    entries: new Map(entries.map((entry) => [entry.url, entry])),
     fallbackUrl: byKind("fallback").url,
   };
   return currentManifest;
@@ -295,9 +317,39 @@ function isSavedAsset(manifest, key) {
 
 /* ---------- Helpers ---------- */
 
-/** Cache keys are same-origin paths with their query, as the manifest lists them. */
+/**
+ * Cache keys are same-origin paths with their query, as the manifest lists them: the path
+ * as the browser resolved it, with repeated slashes collapsed (as the server does), so
+ * that /media/a//b.jpg finds /media/a/b.jpg.
+ */
 function keyOf(url) {
-  return url.pathname + url.search;
+  return url.pathname.replace(/\/{2,}/g, "/") + url.search;
+}
+
+/** The key of a cached request, or null when it is on another origin. */
+function ownKeyOf(request) {
+  const url = new URL(request.url);
+  return url.origin === self.location.origin ? keyOf(url) : null;
+}
+
+/** A key as an absolute URL on this origin: what is fetched and stored, never the raw string. */
+function absoluteUrl(key) {
+  return new URL(key, self.location.origin).href;
+}
+
+/**
+ * Whether an entry's url is a path of this origin, spelt exactly as its key. A spelling
+ * that is not canonical is a server bug: skipping it is safer than guessing what it meant.
+ */
+function isValidEntry(entry) {
+  if (!entry || typeof entry.url !== "string") return false;
+  let url;
+  try {
+    url = new URL(entry.url, self.location.origin);
+  } catch (error) {
+    return false;
+  }
+  return url.origin === self.location.origin && keyOf(url) === entry.url;
 }
 
 /** Reads the precache without creating it (caches.open would, after the kill switch). */
