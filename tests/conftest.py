@@ -41,3 +41,15 @@ def home(root_page):
 @pytest.fixture
 def site(home):
     return Site.objects.get(root_page=home)
+
+
+@pytest.fixture
+def trails(home):
+    """/trails/, flagged with its subpages."""
+    return StandardPageFactory(
+        parent=home,
+        title="Trails",
+        slug="trails",
+        offline_available=True,
+        offline_include_subpages=True,
+    )

@@ -25,17 +25,6 @@ pytestmark = pytest.mark.django_db
 ORIGIN = "http://localhost"
 
 
-@pytest.fixture
-def trails(home):
-    return StandardPageFactory(
-        parent=home,
-        title="Trails",
-        slug="trails",
-        offline_available=True,
-        offline_include_subpages=True,
-    )
-
-
 def respellings(path):
     """Ways to write ``/media/<folder>/<file>`` that browsers and servers read as that file."""
     prefix, folder, name = path.rsplit("/", 2)

@@ -17,17 +17,6 @@ def urls(manifest, kind=None):
     return {entry["url"] for entry in manifest.entries if kind in (None, entry["kind"])}
 
 
-@pytest.fixture
-def trails(home):
-    return StandardPageFactory(
-        parent=home,
-        title="Trails",
-        slug="trails",
-        offline_available=True,
-        offline_include_subpages=True,
-    )
-
-
 def test_flagged_pages_and_all_their_assets_are_entries(site, trails):
     image = ImageFactory()
     StandardPageFactory(parent=trails, title="Ridge", slug="ridge", image=image)

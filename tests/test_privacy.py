@@ -45,17 +45,6 @@ def document_link(document):
     return f'<p><a linktype="document" id="{document.pk}">{document.title}</a></p>'
 
 
-@pytest.fixture
-def trails(home):
-    return StandardPageFactory(
-        parent=home,
-        title="Trails",
-        slug="trails",
-        offline_available=True,
-        offline_include_subpages=True,
-    )
-
-
 def test_unpublished_pages_of_every_kind_are_never_entries(site, trails):
     now = timezone.now()
     StandardPageFactory(parent=trails, slug="draft", live=False)

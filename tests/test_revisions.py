@@ -26,17 +26,6 @@ def changed(before, after):
 
 
 @pytest.fixture
-def trails(home):
-    return StandardPageFactory(
-        parent=home,
-        title="Trails",
-        slug="trails",
-        offline_available=True,
-        offline_include_subpages=True,
-    )
-
-
-@pytest.fixture
 def walks(trails):
     return [
         StandardPageFactory(parent=trails, title=f"Walk {n}", slug=f"walk-{n}")

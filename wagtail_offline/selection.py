@@ -222,10 +222,8 @@ class PrivateMedia:
             return None
         if match is None or match.url_name != "wagtailimages_serve":
             return None
-        image_id = match.kwargs.get(
-            "image_id", match.args[1] if len(match.args) > 1 else None
-        )
-        if not str(image_id).isdigit():
+        _signature, image_id, _filter_spec = match.args  # Wagtail's URL pattern.
+        if not image_id.isdigit():
             return None
         return (
             get_image_model()

@@ -44,8 +44,8 @@ def _site_or_404(request):
     return site
 
 
-def is_active(site, offline_settings=None):
-    offline_settings = offline_settings or OfflineSettings.for_site(site)
+def is_active(offline_settings):
+    """Whether a site with these settings serves a worker (the global switch wins)."""
     return bool(conf.get("WAGTAIL_OFFLINE_ENABLED") and offline_settings.enabled)
 
 
@@ -91,7 +91,7 @@ def worker_state(site_id):
         .only("enabled", "network_timeout")
         .first()
     ) or OfflineSettings(site_id=site_id)
-    active = is_active(None, offline_settings)
+    active = is_active(offline_settings)
     version = None
     if active:
         version = (

@@ -31,7 +31,7 @@ def offline_head(context):
             "service_worker_url": service_worker_url,
             "csrf_token_url": csrf_token_url,
             "cache_prefix": CACHE_PREFIX,
-            "active": is_active(site, offline_settings),
+            "active": is_active(offline_settings),
             "persist": offline_settings.persistent_storage,
         },
     )
