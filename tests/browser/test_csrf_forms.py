@@ -116,6 +116,10 @@ class FormsSite:
         ) as sent:
             self.page.click(f"#{form_id} button")
         request = sent.value
+        # Wait for the page it loads: a later goto must not race this navigation.
+        self.page.wait_for_url(
+            lambda url: urlsplit(url).path in (HOME_ACTION, AWAY_PATH)
+        )
         parts = urlsplit(request.url)
         fields = parse_qs(request.post_data or "") if request.method == "POST" else {}
         fields.update(parse_qs(parts.query))
