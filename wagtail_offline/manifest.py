@@ -15,9 +15,11 @@ import json
 import logging
 import mimetypes
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
@@ -27,7 +29,12 @@ from wagtail.models import Page, Site
 
 from . import conf
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
-from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+from .models import (
+    OfflineExtraURL,
+    OfflineManifest,
+    OfflinePageSnapshot,
+    OfflineSettings,
+)
 from .paths import canonical_path, served_path
 from .rendering import AnonymousClient, FetchError, fetch_asset, fetch_file
 from .selection import (
@@ -83,14 +90,24 @@ def page_revision(content, csrf_secret=""):
     return revision_of(content)
 
 
+ERROR = "error"  # Something was left out.
+WARNING = "warning"  # Something ships, with a flaw.
+
+
 @dataclass
 class Problem:
     url: str
     message: str
     page_id: int | None = None
+    level: str = ERROR
 
     def as_dict(self):
-        return {"url": self.url, "message": self.message, "page_id": self.page_id}
+        return {
+            "url": self.url,
+            "message": self.message,
+            "page_id": self.page_id,
+            "level": self.level,
+        }
 
 
 @dataclass
@@ -105,6 +122,11 @@ class Rendered:
     revision: str
     size: int
     asset_urls: list
+    warnings: list = field(default_factory=list)
+
+
+# What {% offline_head %} renders; a page without it never registers the worker.
+OFFLINE_HEAD_MARKER = "data-service-worker="
 
 
 def render_html(client, url):
@@ -117,18 +139,31 @@ def render_html(client, url):
         logger.exception("wagtail-offline: rendering %s failed", url)
         raise FetchError(f"{url} failed to render: {error!r}") from error
     origin = client.site.root_url
-    found = urls_in_html(fetched.content.decode("utf-8", "replace"))
+    html = fetched.content.decode("utf-8", "replace")
+    found = urls_in_html(html)
     base_url = urljoin(origin + url, found.base or "")
     local, foreign = same_origin_paths(found.subresources, base_url, origin)
     linked, _ = same_origin_paths(found.links, base_url, origin)
     documents = [path for path in linked if document_id(path) is not None]
     _check_url_count(url, len(set(local + documents)))
+    warnings = []
+    if _is_html(fetched.content_type) and OFFLINE_HEAD_MARKER not in html:
+        warnings.append(
+            f"{url} is rendered by a template without {{% offline_head %}}: readers who "
+            "open it first never get the service worker. Add {% load wagtail_offline %}"
+            "{% offline_head %} to the <head> of its template (or its base template)."
+        )
     return Rendered(
         url,
         page_revision(fetched.content, fetched.csrf_secret),
         len(fetched.content),
         _unique(local + documents + foreign),
+        warnings,
     )
+
+
+def _is_html(content_type):
+    return (content_type or "text/html").split(";")[0].strip() == "text/html"
 
 
 def _check_url_count(url, count):
@@ -155,15 +190,32 @@ def document_id(path):
     return int(match.args[0])
 
 
-def never_offline_prefixes():
-    """Path prefixes of the admins (and so of previews): nothing under them is ever an entry."""
+def never_offline_prefixes(site_prefixes=()):
+    """Path prefixes of the admins (and so of previews), the project's and the site's own:
+    nothing under them is ever an entry, and the worker never intercepts them."""
     prefixes = []
     for name in ("wagtailadmin_home", "admin:index"):
         try:
             prefixes.append(reverse(name))
         except NoReverseMatch:
             pass
-    return prefixes + list(conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES"))
+    project = conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")
+    if isinstance(
+        project, str
+    ):  # The W006 check reports it; never one prefix per letter.
+        project = [project]
+    return _unique(prefixes + list(project) + list(site_prefixes))
+
+
+def site_bypass_prefixes(site_id):
+    """The path prefixes editors listed in the site's offline settings."""
+    from .models import OfflineBypassPrefix
+
+    return list(
+        OfflineBypassPrefix.objects.filter(settings__site_id=site_id)
+        .order_by("sort_order", "pk")
+        .values_list("prefix", flat=True)
+    )
 
 
 def _unique(items):
@@ -225,6 +277,7 @@ def render_page(client, page, paths, problem=None):
                 revision=rendered.revision,
                 size=rendered.size,
                 asset_urls=rendered.asset_urls,
+                warnings=rendered.warnings,
             )
         )
     return snapshots
@@ -336,15 +389,17 @@ class Assembly:
     problems: list = field(default_factory=list)
     _assets: dict = field(default_factory=dict)
     _documents: dict = field(default_factory=dict)
+    # (page id or None, rendered) of every page-like entry, for the pages' summaries.
+    _page_likes: list = field(default_factory=list)
 
     def __post_init__(self):
         self.origin = self.site.root_url
         self.private_media = PrivateMedia()
-        self.never_offline = never_offline_prefixes()
+        self.never_offline = never_offline_prefixes(site_bypass_prefixes(self.site.pk))
 
-    def report(self, url, message, page_id=None):
+    def report(self, url, message, page_id=None, level=ERROR):
         logger.warning("wagtail-offline (%s): %s", self.site, message)
-        self.problems.append(Problem(url, message, page_id))
+        self.problems.append(Problem(url, message, page_id, level))
 
     def add_page_like(self, rendered, kind, critical, page_id=None):
         self.entries[rendered.url] = {
@@ -354,7 +409,53 @@ class Assembly:
             "kind": kind,
             "critical": critical,
         }
+        self._page_likes.append((page_id, rendered))
+        for warning in rendered.warnings:
+            self.report(rendered.url, warning, page_id, WARNING)
         self.add_urls(rendered.url, rendered.asset_urls, critical, page_id)
+
+    def page_summaries(self):
+        """Per offline page URL: its bytes, the bytes of the assets only it uses, and the
+        total it needs (itself, its assets, what their stylesheets load, its documents)."""
+        needs = {
+            rendered.url: self._closure(rendered) for _, rendered in self._page_likes
+        }
+        users = Counter(url for urls in needs.values() for url in urls)
+        summaries = []
+        for page_id, rendered in self._page_likes:
+            if page_id is None:
+                continue  # The fallback page, the listing, other URLs: not an editor's page.
+            stored = [url for url in needs[rendered.url] if url in self.entries]
+            summaries.append(
+                {
+                    "page_id": page_id,
+                    "url": rendered.url,
+                    "size": rendered.size,
+                    "own_size": rendered.size
+                    + sum(self.entries[u]["size"] for u in stored if users[u] == 1),
+                    "total_size": rendered.size
+                    + sum(self.entries[u]["size"] for u in stored),
+                    "foreign": sorted(
+                        url for url in needs[rendered.url] if not url.startswith("/")
+                    ),
+                    # The entries it needs: a section's size counts each of them once.
+                    "needs": sorted(stored),
+                }
+            )
+        return sorted(summaries, key=lambda summary: summary["url"])
+
+    def _closure(self, rendered):
+        """Every URL a page-like entry uses, directly or through its stylesheets."""
+        seen, pending = set(), list(rendered.asset_urls)
+        while pending:
+            url = pending.pop()
+            if url in seen or url == rendered.url:
+                continue
+            seen.add(url)
+            asset = self._assets.get(url)
+            if asset:
+                pending += asset[2]
+        return seen
 
     def add_urls(self, source, urls, critical, page_id=None):
         """Add a page's subresources (and what their stylesheets load) and linked documents."""
@@ -492,9 +593,10 @@ def _is_stylesheet(url, content_type):
 
 
 def assemble(site, client, snapshots, offline_ids):
-    """Phase 2: the entries and problems of the manifest, from the page snapshots.
+    """Phase 2: the entries, problems and page summaries of the manifest, from the snapshots.
 
-    The fallback page and the listing are rendered here: the listing shows the snapshots.
+    The fallback page, the listing and the settings' other URLs are rendered here: the
+    listing shows the snapshots.
     """
     offline_settings = OfflineSettings.for_site(site)
     assembly = Assembly(site, client, offline_settings.include_documents)
@@ -521,11 +623,79 @@ def assemble(site, client, snapshots, offline_ids):
             )
         elif snapshot.url not in assembly.entries:
             rendered = Rendered(
-                snapshot.url, snapshot.revision, snapshot.size, snapshot.asset_urls
+                snapshot.url,
+                snapshot.revision,
+                snapshot.size,
+                snapshot.asset_urls,
+                snapshot.warnings or [],
             )
             assembly.add_page_like(rendered, "page", False, snapshot.page_id)
+    add_extra_urls(assembly, offline_settings)
     entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
-    return entries, assembly.problems
+    return entries, assembly.problems, assembly.page_summaries()
+
+
+def add_extra_urls(assembly, offline_settings):
+    """The settings' other URLs: routes are rendered like pages, static and media files read."""
+    if offline_settings.pk is None:
+        return
+    for extra in offline_settings.extra_urls.order_by("sort_order", "pk"):
+        path = canonical_path(extra.url, assembly.origin + "/", assembly.origin)
+        if path is None:
+            assembly.report(
+                extra.url, f"{extra.url} (in the offline settings) is not on this site."
+            )
+        elif path in assembly.entries:
+            continue
+        elif is_stored_file(path):
+            assembly.add_urls("the offline settings", [path], critical=False)
+        else:
+            try:
+                rendered = render_html(assembly.client, path)
+            except FetchError as error:
+                assembly.report(path, f"{error} (in the offline settings)")
+                continue
+            rendered.warnings = []  # Not necessarily a page: a feed needs no worker.
+            assembly.add_page_like(rendered, "page", critical=False)
+
+
+def is_stored_file(path):
+    """Whether ``path`` is under STATIC_URL or MEDIA_URL: read from storage, never rendered."""
+    served = served_path(path) or ""
+    prefixes = [
+        urlsplit(prefix or "").path
+        for prefix in (settings.STATIC_URL, settings.MEDIA_URL)
+    ]
+    return any(
+        prefix not in ("", "/") and served.startswith(prefix) for prefix in prefixes
+    )
+
+
+def check_extra_url(site, url):
+    """Why ``url`` cannot be one of the site's other offline URLs, or None when it can.
+
+    Run when an editor saves the settings: the URL must answer 200 to an anonymous visitor.
+    """
+    origin = site.root_url
+    path = canonical_path(url, origin + "/", origin)
+    if path is None:
+        return f"{url} is not a URL of {site}."
+    served = served_path(path)
+    if served is None:
+        return f"{url} is spelled in a way servers read differently."
+    if served.startswith(tuple(never_offline_prefixes(site_bypass_prefixes(site.pk)))):
+        return f"{url} is part of the admin, or a path the worker never touches."
+    client = AnonymousClient(site)
+    try:
+        if is_stored_file(path):
+            fetch_asset(client, path)
+        else:
+            client.get(path)
+    except FetchError as error:
+        return str(error)
+    except Exception as error:  # A view that raises must not break the settings form.
+        return f"{url} failed to render: {error!r}"
+    return None
 
 
 def snapshot_state(site):
@@ -545,10 +715,17 @@ def snapshot_state(site):
             "last_published_at", "live"
         )
     )
-    return revision_of(repr((snapshots, offline_settings, fallback)).encode())
+    extra_urls = list(
+        OfflineExtraURL.objects.filter(settings__site=site)
+        .order_by("sort_order", "pk")
+        .values_list("url", flat=True)
+    )
+    return revision_of(
+        repr((snapshots, offline_settings, fallback, extra_urls)).encode()
+    )
 
 
-def _assemble_stored(site, client):
+def _assemble_stored(site, client):  # -> (entries, problems, page summaries)
     # The offline pages are read afresh: another build may have published one since ours began.
     offline_ids = set(offline_pages(site).values_list("pk", flat=True))
     snapshots = OfflinePageSnapshot.objects.filter(site=site, page_id__in=offline_ids)
@@ -559,20 +736,19 @@ def assemble_and_store(site, client):
     """Assemble and store, again if another build of this site stored in between."""
     for _ in range(OPTIMISTIC_ATTEMPTS):
         state = snapshot_state(site)
-        entries, problems = _assemble_stored(site, client)
+        assembled = _assemble_stored(site, client)
         try:
             with transaction.atomic():
                 manifest = _lock_manifest(site)
                 if snapshot_state(site) != state:
                     continue  # Another build stored newer snapshots: assemble again.
-                return _store(manifest, entries, problems)
+                return _store(manifest, *assembled)
         except IntegrityError:
             continue  # Another build created the manifest row first.
     # Still racing: assemble once more while holding the lock.
     with transaction.atomic():
         manifest = _lock_manifest(site)
-        entries, problems = _assemble_stored(site, client)
-        return _store(manifest, entries, problems)
+        return _store(manifest, *_assemble_stored(site, client))
 
 
 def _lock_manifest(site):
@@ -580,10 +756,11 @@ def _lock_manifest(site):
     return manifest or OfflineManifest(site=site)
 
 
-def _store(manifest, entries, problems):
+def _store(manifest, entries, problems, pages):
     manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
     manifest.entries = entries
     manifest.problems = [problem.as_dict() for problem in problems]
+    manifest.pages = pages
     manifest.static_fingerprint = static_fingerprint(entries)
     manifest.save()
     return manifest
@@ -615,8 +792,8 @@ def preview_site_manifest(site, progress=None):
     snapshots, offline_ids = render_stale_pages(
         site, client, None, progress, store=False
     )
-    entries, problems = assemble(site, client, snapshots, offline_ids)
-    manifest = OfflineManifest(site=site, entries=entries)
+    entries, problems, pages = assemble(site, client, snapshots, offline_ids)
+    manifest = OfflineManifest(site=site, entries=entries, pages=pages)
     manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
     manifest.problems = [problem.as_dict() for problem in problems]
     return Preview(manifest, excluded_pages(site))

@@ -1,14 +1,23 @@
 import json
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
-from wagtail.models import Site
+from wagtail.models import Orderable, Site
 
 from .compat import PAGE_MODEL
+from .forms import OfflineSettingsForm
+from .panels import OfflineStatusPanel
+
+# What a site may ask readers' browsers to keep, by default: see docs/admin.md.
+DEFAULT_STORAGE_BUDGET_MB = 50
 
 
 class OfflinePageMixin(models.Model):
@@ -35,6 +44,7 @@ class OfflinePageMixin(models.Model):
     offline_panels = [
         MultiFieldPanel(
             [
+                OfflineStatusPanel(),
                 FieldPanel("offline_available"),
                 FieldPanel("offline_include_subpages"),
             ],
@@ -44,6 +54,20 @@ class OfflinePageMixin(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self):
+        super().clean()
+        # Refused rather than implied: an editor unticking "Available offline" must not
+        # find the page still offline because of the other box.
+        if self.offline_include_subpages and not self.offline_available:
+            raise ValidationError(
+                {
+                    "offline_include_subpages": _(
+                        "Subpages can only be made available offline with the page "
+                        "itself: tick “Available offline” too, or untick this."
+                    )
+                }
+            )
 
     def get_offline_urls(self, request=None):
         """Paths to precache for this page, shaped like ``get_sitemap_urls``.
@@ -56,7 +80,7 @@ class OfflinePageMixin(models.Model):
 
 
 @register_setting(icon="download")
-class OfflineSettings(BaseSiteSetting):
+class OfflineSettings(ClusterableModel, BaseSiteSetting):
     enabled = models.BooleanField(
         verbose_name=_("enabled"),
         default=True,
@@ -105,20 +129,95 @@ class OfflineSettings(BaseSiteSetting):
         ),
     )
 
+    storage_budget = models.PositiveIntegerField(
+        verbose_name=_("storage budget (MB)"),
+        default=DEFAULT_STORAGE_BUDGET_MB,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "How much this site may ask readers' browsers to keep, in megabytes. "
+            "The offline pages report warns when the offline pages need more."
+        ),
+    )
+
+    base_form_class = OfflineSettingsForm
+
     panels = [
         FieldPanel("enabled"),
         FieldPanel("fallback_page"),
         FieldPanel("include_documents"),
+        FieldPanel("storage_budget"),
         FieldPanel("network_timeout"),
         FieldPanel("persistent_storage"),
+        InlinePanel(
+            "extra_urls",
+            heading=_("Other URLs to save offline"),
+            label=_("URL"),
+        ),
+        InlinePanel(
+            "bypass_prefixes",
+            heading=_("Paths the service worker never touches"),
+            label=_("Path prefix"),
+        ),
     ]
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         OfflineServingState.bump()
 
+    @property
+    def storage_budget_bytes(self):
+        return self.storage_budget * 1000 * 1000
+
     class Meta:
         verbose_name = _("offline reading")
+
+
+class OfflineExtraURL(Orderable):
+    """A URL of the site saved offline besides the pages: a route that is not a page, a static file."""
+
+    settings = ParentalKey(
+        OfflineSettings, on_delete=models.CASCADE, related_name="extra_urls"
+    )
+    url = models.CharField(
+        verbose_name=_("URL"),
+        max_length=2048,
+        help_text=_(
+            "A path of this site, such as /events/feed/ or /static/site/logo.svg. It "
+            "must answer 200 to a visitor who is not logged in."
+        ),
+    )
+
+    panels = [FieldPanel("url")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("other URL to save offline")
+
+    def __str__(self):
+        return self.url
+
+
+class OfflineBypassPrefix(Orderable):
+    """A path prefix readers' service workers never intercept (added to the project's setting)."""
+
+    settings = ParentalKey(
+        OfflineSettings, on_delete=models.CASCADE, related_name="bypass_prefixes"
+    )
+    prefix = models.CharField(
+        verbose_name=_("path prefix"),
+        max_length=255,
+        help_text=_(
+            "Requests to paths that start with this, such as /api/ or /shop/basket/, "
+            "always go to the network and are never saved offline."
+        ),
+    )
+
+    panels = [FieldPanel("prefix")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("path the service worker never touches")
+
+    def __str__(self):
+        return self.prefix
 
 
 class OfflineManifest(models.Model):
@@ -133,8 +232,13 @@ class OfflineManifest(models.Model):
     version = models.CharField(max_length=64)
     # [{"url": "/trails/", "revision": "…", "size": 1234, "kind": "page", "critical": False}]
     entries = models.JSONField(default=list)
-    # [{"url": "/broken/", "page_id": 3, "message": "…"}]
+    # [{"url": "/broken/", "page_id": 3, "message": "…", "level": "error"}]; "error" left
+    # something out, "warning" shipped it with a flaw.
     problems = models.JSONField(default=list)
+    # One summary per offline page URL, for the admin: [{"page_id": 3, "url": "/a/",
+    # "size": 1234, "own_size": 2345, "total_size": 9876, "foreign": ["https://…"],
+    # "needs": ["/static/site.css", …]}]
+    pages = models.JSONField(default=list, editable=False)
     # Fingerprint of the static files the entries were built from; a deploy changes it.
     static_fingerprint = models.CharField(max_length=64, blank=True)
     # The JSON that readers' workers download, serialised once when the manifest is stored.
@@ -181,6 +285,8 @@ class OfflinePageSnapshot(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     asset_urls = models.JSONField(default=list)
     error = models.TextField(blank=True)
+    # Flaws of a page that still ships, such as a template without {% offline_head %}.
+    warnings = models.JSONField(default=list)
     rendered_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -234,3 +340,39 @@ class OfflineServingState(models.Model):
             cls.objects.update_or_create(
                 pk=cls.ROW, defaults={"generation": generation}
             )
+
+
+class OfflineRebuild(models.Model):
+    """One rebuild asked for: pending until its task finishes, then kept as the last build.
+
+    Lets the admin say "Being updated…" whatever the task backend, and show why the
+    last build of a site failed.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    # The pages to re-render; None for every page.
+    page_ids = models.JSONField(null=True, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("offline rebuild")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.site} @ {self.requested_at}"
+
+    @property
+    def pending(self):
+        return self.finished_at is None
+
+    def covers(self, page_id):
+        return self.page_ids is None or page_id in self.page_ids

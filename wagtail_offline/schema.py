@@ -13,9 +13,14 @@ _ready_aliases = set()
 
 def tables_ready():
     """True once every table of the plugin exists; remembered, so it costs one look-up."""
-    from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+    from .models import (
+        OfflineManifest,
+        OfflinePageSnapshot,
+        OfflineRebuild,
+        OfflineSettings,
+    )
 
-    models = (OfflineManifest, OfflinePageSnapshot, OfflineSettings)
+    models = (OfflineManifest, OfflinePageSnapshot, OfflineSettings, OfflineRebuild)
     alias = router.db_for_read(OfflineManifest)
     if alias in _ready_aliases:
         return True

@@ -4,6 +4,7 @@ import logging
 import threading
 
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 from wagtail.models import Site
 
@@ -13,22 +14,57 @@ _local = threading.local()
 
 
 @task()
-def rebuild_offline_manifest_task(site_id, page_ids=None):
-    """Rebuild one site's manifest, re-rendering ``page_ids`` (every page when None)."""
-    from .manifest import rebuild_site_manifest
+def rebuild_offline_manifest_task(site_id, page_ids=None, rebuild_id=None):
+    """Rebuild one site's manifest, re-rendering ``page_ids`` (every page when None).
 
+    ``rebuild_id`` is the ``OfflineRebuild`` that records the request: marked finished
+    (with the reason when the manifest could not be built) whatever happens.
+    """
+    from .manifest import ManifestError, rebuild_site_manifest
+    from .models import OfflineRebuild
+
+    rebuild = OfflineRebuild.objects.filter(pk=rebuild_id).first()
     site = Site.objects.filter(pk=site_id).select_related("root_page").first()
-    if site is None:
+    error = ""
+    try:
+        if site is None:
+            return None
+        manifest = rebuild_site_manifest(
+            site, None if page_ids is None else set(page_ids)
+        )
+        return manifest.version
+    except ManifestError as failure:
+        error = str(failure)
+        logger.error("wagtail-offline (%s): %s", site, error)
         return None
-    manifest = rebuild_site_manifest(site, None if page_ids is None else set(page_ids))
-    return manifest.version
+    except Exception as failure:
+        error = f"The rebuild failed: {failure!r}"
+        raise
+    finally:
+        if rebuild is not None:
+            _finish(rebuild, error)
 
 
-def schedule_rebuild(site_ids, page_ids=None):
+def _finish(rebuild, error):
+    from .models import OfflineRebuild
+
+    rebuild.finished_at = timezone.now()
+    rebuild.error = error
+    rebuild.save(update_fields=["finished_at", "error"])
+    # Keep the history short: the finished rebuilds before this one have nothing to say.
+    OfflineRebuild.objects.filter(
+        site_id=rebuild.site_id,
+        finished_at__isnull=False,
+        requested_at__lte=rebuild.requested_at,
+    ).exclude(pk=rebuild.pk).delete()
+
+
+def schedule_rebuild(site_ids, page_ids=None, user=None):
     """Rebuild these sites' manifests once the current transaction commits.
 
     Every change of one transaction is coalesced into a single task per site;
-    ``page_ids=None`` asks for every page to be re-rendered.
+    ``page_ids=None`` asks for every page to be re-rendered. ``user`` is recorded as
+    who asked (for a "Rebuild now").
     """
     site_ids = list(site_ids)
     if not site_ids:
@@ -36,6 +72,8 @@ def schedule_rebuild(site_ids, page_ids=None):
     batch = _Batch.current()
     for site_id in site_ids:
         batch.add(site_id, page_ids)
+    if user is not None and user.is_authenticated:
+        batch.requested_by = user
     transaction.on_commit(batch.enqueue)
 
 
@@ -44,6 +82,7 @@ class _Batch:
 
     def __init__(self):
         self.pending = {}
+        self.requested_by = None
         self.done = False
 
     @classmethod
@@ -73,7 +112,12 @@ class _Batch:
         if self.done:
             return  # Each change registers a callback; the first one enqueues them all.
         self.done = True
+        from .models import OfflineRebuild
+
         for site_id, page_ids in self.pending.items():
-            rebuild_offline_manifest_task.enqueue(
-                site_id, None if page_ids is None else sorted(page_ids)
+            page_ids = None if page_ids is None else sorted(page_ids)
+            # Recorded before the task is enqueued: an immediate backend runs it right away.
+            rebuild = OfflineRebuild.objects.create(
+                site_id=site_id, page_ids=page_ids, requested_by=self.requested_by
             )
+            rebuild_offline_manifest_task.enqueue(site_id, page_ids, rebuild.pk)

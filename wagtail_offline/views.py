@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
 from . import conf, serving_cache
-from .manifest import never_offline_prefixes
+from .manifest import never_offline_prefixes, site_bypass_prefixes
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 from .schema import tables_ready
 from .selection import not_expired, site_root_paths
@@ -56,9 +56,12 @@ def network_timeout(offline_settings):
     )
 
 
-def bypass_prefixes():
-    """Paths the worker never intercepts: the admins (so previews), the site's list, /sw.js."""
-    return never_offline_prefixes() + [reverse("wagtail_offline:service_worker")]
+def bypass_prefixes(site_prefixes=()):
+    """Paths the worker never intercepts: the admins (so previews), the project's and the
+    site's lists, /sw.js."""
+    return never_offline_prefixes(site_prefixes) + [
+        reverse("wagtail_offline:service_worker")
+    ]
 
 
 def _etag(content):
@@ -84,7 +87,8 @@ def worker_code():
 
 
 def worker_state(site_id):
-    """(active, manifest version, network timeout in ms): what /sw.js tells the worker."""
+    """(active, manifest version, network timeout in ms, the site's bypass prefixes):
+    what /sw.js tells the worker."""
     # Not OfflineSettings.for_site: no row is created on a request, and none is cached.
     offline_settings = (
         OfflineSettings.objects.filter(site_id=site_id)
@@ -99,7 +103,12 @@ def worker_state(site_id):
             .values_list("version", flat=True)
             .first()
         )
-    return active, version, int(network_timeout(offline_settings) * 1000)
+    return (
+        active,
+        version,
+        int(network_timeout(offline_settings) * 1000),
+        tuple(site_bypass_prefixes(site_id)),
+    )
 
 
 class SiteState(NamedTuple):
@@ -109,6 +118,7 @@ class SiteState(NamedTuple):
     active: bool
     version: str | None
     network_timeout_ms: int
+    bypass_prefixes: tuple
 
 
 def site_state(request):
@@ -142,12 +152,20 @@ def worker_script(request, state):
         state.network_timeout_ms,
         # What the URLs below are reversed with: part of the memo's key.
         getattr(request, "urlconf", None) or settings.ROOT_URLCONF,
-        tuple(conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")),
+        _project_bypass_prefixes(),
+        state.bypass_prefixes,
     )
 
 
+def _project_bypass_prefixes():
+    prefixes = conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")
+    return (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+
+
 @functools.lru_cache(maxsize=256)
-def _worker_script(active, version, network_timeout_ms, urlconf, extra_bypass):
+def _worker_script(
+    active, version, network_timeout_ms, urlconf, project_bypass, site_bypass
+):
     # A pure function of its arguments: memoised.
     config = {
         "active": active,
@@ -156,7 +174,7 @@ def _worker_script(active, version, network_timeout_ms, urlconf, extra_bypass):
             reverse("wagtail_offline:manifest", args=[version]) if version else None
         ),
         "cachePrefix": CACHE_PREFIX,
-        "bypassPrefixes": bypass_prefixes(),
+        "bypassPrefixes": bypass_prefixes(site_bypass),
         "networkTimeoutMs": network_timeout_ms,
         "reportUrl": reverse("wagtail_offline:report"),
     }

@@ -112,7 +112,12 @@ def test_an_update_serves_the_new_revision_and_removes_only_our_old_caches(
     wait_until(
         lambda: len(manifest_versions(page)) == 1, message="the old manifest to go"
     )
-    assert cache_names(page) == {prefix, "another-app-on-this-origin"}
+    # Activation deletes the old release's cache (and only ours); the page may look
+    # before the browser has shown it the deletion.
+    wait_until(
+        lambda: cache_names(page) == {prefix, "another-app-on-this-origin"},
+        message="only the current cache and the other app's to remain",
+    )
     page.context.set_offline(True)
     page.goto(base + "/trails/ridge/")
     assert page.locator("h1").inner_text() == "Ridge walk, revised"

@@ -152,6 +152,9 @@ async function pruneWhenOldPagesAreGone() {
 
 /** Deletes precached URLs that the current manifest no longer lists (with `keepAssets`, but assets). */
 async function pruneEntries({ keepAssets = false } = {}) {
+  // A newer worker installing into the same cache: its entries are not in this worker's
+  // manifest, and it prunes by its own manifest when it activates.
+  if (!isCurrentWorker()) return;
   const manifest = await loadManifest();
   if (!manifest) return;
   const cache = await caches.open(PRECACHE);
@@ -166,6 +169,13 @@ async function pruneEntries({ keepAssets = false } = {}) {
       await cache.delete(request);
     }),
   );
+}
+
+function isCurrentWorker() {
+  const { active, installing, waiting } = self.registration;
+  if (installing || waiting) return false;
+  // Where the browser says which worker this is, an old one that lost its place never prunes.
+  return !self.serviceWorker || !active || active === self.serviceWorker;
 }
 
 async function kindOf(cache, request) {
