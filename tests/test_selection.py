@@ -41,9 +41,9 @@ def test_subpages_of_any_type_follow_a_section_flagged_with_them(site, home):
 
 
 def test_include_subpages_without_available_flags_nothing(site, home):
-    trails = StandardPageFactory(
-        parent=home, title="Trails", offline_include_subpages=True
-    )
+    trails = StandardPageFactory(parent=home, title="Trails")
+    # Editors can no longer save this (see test_admin_editor); rows from before can hold it.
+    type(trails).objects.filter(pk=trails.pk).update(offline_include_subpages=True)
     StandardPageFactory(parent=trails, title="Stage")
     assert titles(site) == []
 
