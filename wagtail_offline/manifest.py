@@ -647,8 +647,16 @@ def add_extra_urls(assembly, offline_settings):
             )
         elif path in assembly.entries:
             continue
+        elif (served_path(path) or "/").startswith(tuple(assembly.never_offline)):
+            assembly.report(
+                path,
+                f"{path} (in the offline settings) is part of the admin, or a path the "
+                "worker never touches; it is never saved offline.",
+            )
         elif is_stored_file(path):
             assembly.add_urls("the offline settings", [path], critical=False)
+        elif restricted := private_page_problem(assembly.client, path):
+            assembly.report(path, f"{restricted} (in the offline settings)")
         else:
             try:
                 rendered = render_html(assembly.client, path)
@@ -671,11 +679,35 @@ def is_stored_file(path):
     )
 
 
-def check_extra_url(site, url):
+def private_page_problem(client, path):
+    """Why the Wagtail page serving ``path`` is private, or None: a private page answers 200
+    with its password form, which is no copy of the page."""
+    try:
+        match = resolve(served_path(path) or "")
+    except Resolver404:
+        return None
+    if match.url_name != "wagtail_serve":
+        return None
+    route = Page.route_for_request(client.request(path), path)
+    if route is None:
+        return None
+    restriction = route[0].get_view_restrictions().select_related("page").first()
+    if restriction is None:
+        return None
+    return (
+        f"{path} is private ({restriction.get_restriction_type_display()} "
+        f"restriction on “{restriction.page}”); it is never saved offline."
+    )
+
+
+def check_extra_url(site, url, site_prefixes=None):
     """Why ``url`` cannot be one of the site's other offline URLs, or None when it can.
 
     Run when an editor saves the settings: the URL must answer 200 to an anonymous visitor.
+    ``site_prefixes`` are the site's bypass prefixes being saved (default: the stored ones).
     """
+    if site_prefixes is None:
+        site_prefixes = site_bypass_prefixes(site.pk)
     origin = site.root_url
     path = canonical_path(url, origin + "/", origin)
     if path is None:
@@ -683,7 +715,7 @@ def check_extra_url(site, url):
     served = served_path(path)
     if served is None:
         return f"{url} is spelled in a way servers read differently."
-    if served.startswith(tuple(never_offline_prefixes(site_bypass_prefixes(site.pk)))):
+    if served.startswith(tuple(never_offline_prefixes(site_prefixes))):
         return f"{url} is part of the admin, or a path the worker never touches."
     client = AnonymousClient(site)
     try:
@@ -691,6 +723,7 @@ def check_extra_url(site, url):
             fetch_asset(client, path)
         else:
             client.get(path)
+            return private_page_problem(client, path)
     except FetchError as error:
         return str(error)
     except Exception as error:  # A view that raises must not break the settings form.
