@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
 from ...assets import static_fingerprint
+from ...checks import rebuild_blockers
 from ...manifest import ManifestError, preview_site_manifest, rebuild_site_manifest
 from ...models import OfflineManifest
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, site=None, dry_run=False, if_static_changed=False, **options
     ):
+        self.check_configuration()
         failed = []
         for each in self.sites(site):
             if if_static_changed and not self.static_changed(each):
@@ -56,6 +58,14 @@ class Command(BaseCommand):
                 failed.append(str(each))
         if failed:
             raise CommandError(f"No manifest could be built for {', '.join(failed)}.")
+
+    def check_configuration(self):
+        """Stops with the system checks' own words where a rebuild would crash or be useless."""
+        blockers = rebuild_blockers()
+        if blockers:
+            raise CommandError(
+                "\n".join(f"{e.msg}\n  {e.hint} ({e.id})" for e in blockers)
+            )
 
     def sites(self, wanted):
         sites = Site.objects.select_related("root_page").order_by("hostname", "port")
