@@ -9,10 +9,68 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.ui.components import Component
 from wagtail.models import Site
+from wagtail.permissions import page_permission_policy
 
 from .. import tasks
 from ..permissions import can_manage_offline
+from ..status import site_status
+from .report import megabytes
+
+
+class OfflineSitePanel(Component):
+    """One site's offline reading at a glance: pages, size against the budget, problems, builds."""
+
+    name = "offline_reading"
+    template_name = "wagtail_offline/admin/dashboard_panel.html"
+    # After the moderation panels, before the editor's recent edits.
+    order = 220
+
+    def __init__(self, site, show_site_name=False):
+        self.site = site
+        self.show_site_name = show_site_name
+
+    def get_context_data(self, parent_context):
+        request = parent_context["request"]
+        status = site_status(self.site)
+        report_url = f"{reverse('wagtail_offline_report')}?site={self.site.pk}"
+        return {
+            "request": request,
+            "csrf_token": parent_context["csrf_token"],
+            "site": self.site,
+            "show_site_name": self.show_site_name,
+            "status": status,
+            "report_url": report_url,
+            "total_label": megabytes(status.total_size),
+            "budget_label": megabytes(status.budget),
+            "budget_high": int(status.budget * 0.9),
+            "budget_percent": round(status.budget_fraction * 100),
+            "can_manage_offline": can_manage_offline(request.user),
+        }
+
+
+def visible_sites(user):
+    """The sites whose pages ``user`` may explore in the admin (usually one)."""
+    root = page_permission_policy.explorable_root_instance(user)
+    if root is None:
+        return []
+    sites = Site.objects.select_related("root_page").order_by(
+        "-is_default_site", "hostname", "port"
+    )
+    return [
+        site
+        for site in sites
+        if site.root_page.path.startswith(root.path)
+        or root.path.startswith(site.root_page.path)
+    ]
+
+
+@hooks.register("construct_homepage_panels")
+def add_offline_panels(request, panels):
+    sites = visible_sites(request.user)
+    for site in sites:
+        panels.append(OfflineSitePanel(site, show_site_name=len(sites) > 1))
 
 
 @require_POST
