@@ -21,6 +21,7 @@ from django.core.signals import got_request_exception
 from django.test import RequestFactory
 from django.urls import get_urlconf, set_urlconf
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from . import conf
 
@@ -104,13 +105,22 @@ class AnonymousClient:
                 set_urlconf(urlconf)
                 got_request_exception.disconnect(capture_exception)
         if errors:
-            raise FetchError(f"{url} failed to render: {errors[0]!r}")
+            raise FetchError(
+                _("%(url)s failed to render: %(error)s")
+                % {"url": url, "error": repr(errors[0])}
+            )
         if response.status_code in (301, 302, 303, 307, 308):
             raise FetchError(
-                f"{url} redirects to {response.get('Location')}; link to the final address instead."
+                _(
+                    "%(url)s redirects to %(location)s; link to the final address instead."
+                )
+                % {"url": url, "location": response.get("Location")}
             )
         if response.status_code != 200:
-            raise FetchError(f"{url} answered with status {response.status_code}.")
+            raise FetchError(
+                _("%(url)s answered with status %(status)s.")
+                % {"url": url, "status": response.status_code}
+            )
         content = (
             b"".join(response.streaming_content)
             if response.streaming
@@ -139,13 +149,13 @@ def _open_from_storage(path):
         if found:
             with open(found, "rb") as file:
                 return file.read()
-        raise FetchError(f"The static file {path} does not exist.")
+        raise FetchError(_("The static file %(path)s does not exist.") % {"path": path})
     if media_url and media_url != "/" and path.startswith(media_url):
         name = path[len(media_url) :]
         if default_storage.exists(name):
             with default_storage.open(name) as file:
                 return file.read()
-        raise FetchError(f"The media file {path} does not exist.")
+        raise FetchError(_("The media file %(path)s does not exist.") % {"path": path})
     return None
 
 
@@ -167,7 +177,10 @@ def fetch_file(url, field_file):
         with field_file.open("rb") as file:
             content = file.read()
     except OSError as error:
-        raise FetchError(f"The file behind {url} cannot be read: {error}.") from error
+        raise FetchError(
+            _("The file behind %(url)s cannot be read: %(error)s.")
+            % {"url": url, "error": error}
+        ) from error
     _check_size(url, content)
     return Fetched(url=url, content=content)
 
@@ -175,7 +188,12 @@ def fetch_file(url, field_file):
 def _check_size(url, content):
     limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
     if len(content) > limit:
-        raise FetchError(
-            f"{url} is {len(content) // 1024} KiB, over the "
-            f"{limit // 1024} KiB limit (WAGTAIL_OFFLINE_MAX_ASSET_SIZE)."
-        )
+        raise FetchError(too_large(url, len(content), limit))
+
+
+def too_large(url, size, limit):
+    """The message for a file over ``WAGTAIL_OFFLINE_MAX_ASSET_SIZE``."""
+    return _(
+        "%(url)s is %(size)s KiB, over the %(limit)s KiB limit "
+        "(WAGTAIL_OFFLINE_MAX_ASSET_SIZE)."
+    ) % {"url": url, "size": size // 1024, "limit": limit // 1024}

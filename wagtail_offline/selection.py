@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Q
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import CollectionViewRestriction, Page, get_page_models
@@ -122,24 +124,42 @@ def excluded_pages(site):
     return [(page, exclusion_reason(page)) for page in candidates]
 
 
+RESTRICTION_KINDS = {
+    "password": gettext_lazy("password"),
+    "login": gettext_lazy("login"),
+    "groups": gettext_lazy("group"),
+}
+
+
 def exclusion_reason(page):
     """Why a page that would otherwise be offline is not, in an editor's words."""
     now = timezone.now()
     if not page.live:
         if page.go_live_at and page.go_live_at > now:
-            return f"scheduled: goes live on {page.go_live_at:%Y-%m-%d %H:%M}"
+            return _("scheduled: goes live on %(date)s") % {
+                "date": formats.date_format(
+                    timezone.localtime(page.go_live_at), "SHORT_DATETIME_FORMAT"
+                )
+            }
         if page.expired:
-            return "expired"
+            return _("expired")
         if page.first_published_at:
-            return "unpublished"
-        return "draft: never published"
+            return _("unpublished")
+        return _("draft: never published")
     if page.expire_at and page.expire_at <= now:
-        return "expired"
+        return _("expired")
     restriction = page.get_view_restrictions().select_related("page").first()
     if restriction is not None:
-        where = "" if restriction.page_id == page.pk else f" on “{restriction.page}”"
-        return f"private: {restriction.restriction_type} restriction{where}"
-    return "in a section that is not published"
+        kind = RESTRICTION_KINDS.get(
+            restriction.restriction_type, restriction.restriction_type
+        )
+        if restriction.page_id == page.pk:
+            return _("private: %(restriction)s restriction") % {"restriction": kind}
+        return _("private: %(restriction)s restriction on “%(page)s”") % {
+            "restriction": kind,
+            "page": restriction.page,
+        }
+    return _("in a section that is not published")
 
 
 def is_public_live_page(page):
