@@ -1,1 +1,314 @@
-"""Placeholder until this screen lands."""
+"""Reports → Offline pages: every page of a site that is offline or was meant to be.
+
+A Wagtail page report: its filters, pagination and CSV/XLSX export come from
+``PageReportView``; the rows and the site's totals are read from ``status``.
+"""
+
+import datetime
+from functools import reduce
+from operator import or_
+
+import django_filters
+from django import forms
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.urls import path, reverse
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.filters import ContentTypeFilter, WagtailFilterSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.reports import PageReportView
+from wagtail.coreutils import get_content_type_label
+from wagtail.models import Page, Site
+
+from ..models import OfflinePageSnapshot
+from ..permissions import can_manage_offline
+from ..selection import offline_page_models, offline_pages
+from ..status import (
+    EXCLUDED,
+    FAILED,
+    OFFLINE,
+    WAITING,
+    candidate_pages,
+    site_status,
+)
+
+STATE_LABELS = {
+    OFFLINE: _("Offline"),
+    FAILED: _("Failed"),
+    EXCLUDED: _("Excluded"),
+    WAITING: _("Waiting"),
+}
+
+
+def selected_site(request):
+    """The site that ``?site=<id>`` names, else the default site (else any), or None."""
+    sites = Site.objects.select_related("root_page")
+    site_id = request.GET.get("site", "")
+    if site_id.isdigit():
+        site = sites.filter(pk=int(site_id)).first()
+        if site is not None:
+            return site
+    return sites.order_by("-is_default_site", "hostname", "port").first()
+
+
+# The storage budget's units: decimal, as editors enter the budget (1 MB = 1,000,000 bytes).
+SIZE_UNITS = (
+    (10**9, _("%(size)s GB")),
+    (10**6, _("%(size)s MB")),
+    (10**3, _("%(size)s KB")),
+)
+
+
+def megabytes(size):
+    """``size`` bytes in the storage budget's units: "12.3 MB"."""
+    for unit, label in SIZE_UNITS:
+        if size >= unit:
+            value = round(size / unit, 1)
+            places = 0 if value == int(value) else 1
+            return label % {"size": number_format(value, places)}
+    return ngettext("%(size)d byte", "%(size)d bytes", size) % {"size": size}
+
+
+def in_state(status, state):
+    """A filter for the pages that ``status`` (a ``SiteStatus``) puts in ``state``."""
+    offline = Q(pk__in=offline_pages(status.site).values("pk"))
+    if state == EXCLUDED:
+        return ~offline
+    failed = Q(
+        pk__in=OfflinePageSnapshot.objects.filter(site=status.site)
+        .exclude(error="")
+        .values("page_id")
+    )
+    if state == FAILED:
+        return offline & failed
+    manifest_pages = status.manifest.pages if status.manifest else []
+    shipped = Q(pk__in={summary["page_id"] for summary in manifest_pages})
+    if state == WAITING:
+        return offline & ~failed & ~shipped
+    return offline & ~failed & shipped
+
+
+def flagged_sections(site):
+    """Pages of ``site`` flagged with their subpages, in tree order."""
+    conditions = [
+        Q(pk__in=model.objects.filter(offline_include_subpages=True).values("pk"))
+        for model in offline_page_models()
+    ]
+    if not conditions:
+        return Page.objects.none()
+    return candidate_pages(site).filter(reduce(or_, conditions))
+
+
+class SectionChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_admin_display_title()
+
+
+class SectionFilter(django_filters.ModelChoiceFilter):
+    field_class = SectionChoiceField
+
+
+class OfflinePagesReportFilterSet(WagtailFilterSet):
+    site = django_filters.ModelChoiceFilter(
+        label=_("Site"),
+        queryset=Site.objects.order_by("-is_default_site", "hostname", "port"),
+        empty_label=None,
+        method="filter_site",
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=list(STATE_LABELS.items()),
+        empty_label=_("All"),
+        widget=forms.RadioSelect,
+        method="filter_status",
+    )
+    section = SectionFilter(
+        label=_("Section"),
+        queryset=Page.objects.none(),
+        empty_label=_("Any"),
+        method="filter_section",
+    )
+    content_type = ContentTypeFilter(
+        label=_("Type"),
+        queryset=ContentType.objects.none(),
+        empty_label=_("Any"),
+    )
+
+    class Meta:
+        model = Page
+        fields = ["site", "status", "section", "content_type"]
+
+    def __init__(self, *args, offline_status=None, **kwargs):
+        self.offline_status = offline_status
+        super().__init__(*args, **kwargs)
+        if Site.objects.count() < 2:
+            del self.filters[
+                "site"
+            ]  # As Wagtail's page types report: one site, no choice.
+        if offline_status is not None:
+            site = offline_status.site
+            self.filters["section"].queryset = flagged_sections(site)
+            self.filters["content_type"].queryset = ContentType.objects.filter(
+                pk__in=candidate_pages(site).values("content_type")
+            ).order_by("model")
+
+    def filter_site(self, queryset, name, value):
+        return queryset  # The view lists the chosen site's pages already.
+
+    def filter_status(self, queryset, name, value):
+        if not value or self.offline_status is None:
+            return queryset
+        return queryset.filter(in_state(self.offline_status, value))
+
+    def filter_section(self, queryset, name, value):
+        return queryset.filter(path__startswith=value.path) if value else queryset
+
+
+class OfflineRow:
+    """A page's ``PageStatus`` as the report shows and exports it."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def __getattr__(self, name):
+        return getattr(self.status, name)
+
+    @property
+    def state_label(self):
+        return STATE_LABELS.get(self.status.state, self.status.state)
+
+    @property
+    def detail(self):
+        if self.status.state == WAITING:
+            return gettext("Not saved yet: it will be offline after the next build.")
+        return self.status.reason
+
+    @property
+    def pending_label(self):
+        return gettext("Yes") if self.status.pending else gettext("No")
+
+    @property
+    def own_bytes(self):
+        return self.status.own_size if self.status.is_offline else None
+
+    @property
+    def total_bytes(self):
+        return self.status.total_size if self.status.is_offline else None
+
+
+class OfflinePagesReportView(PageReportView):
+    results_template_name = "wagtail_offline/admin/report_results.html"
+    page_title = _("Offline pages")
+    header_icon = "download"
+    filterset_class = OfflinePagesReportFilterSet
+    index_url_name = "wagtail_offline_report"
+    index_results_url_name = "wagtail_offline_report_results"
+    export_headings = {
+        "title": _("Title"),
+        "offline.urls": _("URL"),
+        "content_type": _("Type"),
+        "offline.state_label": _("Status"),
+        "offline.detail": _("Reason"),
+        "offline.pending_label": _("Being updated"),
+        "offline.own_bytes": _("Size (bytes)"),
+        "offline.total_bytes": _("Total size (bytes)"),
+        "offline.foreign": _("Cross-origin assets"),
+        "offline.warnings": _("Warnings"),
+        "offline.rendered_at": _("Last rendered"),
+    }
+    list_export = list(export_headings)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.custom_field_preprocess = {
+            **self.custom_field_preprocess,
+            "content_type": {
+                self.FORMAT_CSV: get_content_type_label,
+                self.FORMAT_XLSX: get_content_type_label,
+            },
+        }
+
+    def get_filename(self):
+        return "offline-pages-report-{}".format(
+            datetime.datetime.today().strftime("%Y-%m-%d")
+        )
+
+    @cached_property
+    def site(self):
+        return selected_site(self.request)
+
+    @cached_property
+    def offline_status(self):
+        return site_status(self.site) if self.site else None
+
+    def get_filterset_kwargs(self):
+        return {**super().get_filterset_kwargs(), "offline_status": self.offline_status}
+
+    def get_queryset(self):
+        if self.site is None:
+            self.queryset = Page.objects.none()
+        else:
+            self.queryset = candidate_pages(self.site).select_related("content_type")
+        return super().get_queryset()
+
+    def decorate_paginated_queryset(self, pages):
+        pages = list(pages)
+        if self.offline_status is not None:
+            statuses = self.offline_status.page_statuses(pages)
+            for page in pages:
+                page.offline = OfflineRow(statuses[page.pk])
+        return pages
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        status = self.offline_status
+        report_url = reverse(self.index_url_name)
+        if self.site is not None:
+            report_url += f"?site={self.site.pk}"
+        context.update(
+            site=self.site,
+            site_status=status,
+            report_url=report_url,
+            can_manage_offline=can_manage_offline(self.request.user),
+            multiple_sites=Site.objects.count() > 1,
+        )
+        if status is not None:
+            context.update(
+                total_label=megabytes(status.total_size),
+                budget_label=megabytes(status.budget),
+                budget_high=int(status.budget * 0.9),
+                budget_percent=round(status.budget_fraction * 100),
+            )
+        return context
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    return [
+        path(
+            "reports/offline-pages/",
+            OfflinePagesReportView.as_view(),
+            name="wagtail_offline_report",
+        ),
+        path(
+            "reports/offline-pages/results/",
+            OfflinePagesReportView.as_view(results_only=True),
+            name="wagtail_offline_report_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_report_menu_item():
+    # Every user who reaches the admin may read it, as the issue asks.
+    return MenuItem(
+        _("Offline pages"),
+        reverse("wagtail_offline_report"),
+        name="offline-pages",
+        icon_name="download",
+        order=1300,
+    )
