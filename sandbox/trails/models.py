@@ -1,5 +1,6 @@
 """A walking-trail guide: the pages walkers need where there is no phone signal."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
@@ -40,7 +41,7 @@ class TrailIndexPage(OfflineBadgeMixin, OfflinePageMixin, Page):
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
     promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
-    subpage_types = ["trails.TrailPage", "trails.InfoPage"]
+    subpage_types = ["trails.TrailPage", "trails.InfoPage", "trails.ConditionsPage"]
 
     def trails(self):
         return TrailPage.objects.child_of(self).live().public().order_by("distance_km")
@@ -111,3 +112,23 @@ class InfoPage(OfflineBadgeMixin, OfflinePageMixin, Page):
 
     content_panels = Page.content_panels + [FieldPanel("body")]
     promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
+
+
+class ConditionsPage(OfflinePageMixin, Page):
+    """Today's weather on the tops, from a forecast service the demo deliberately lacks.
+
+    Its template fails to render, so the offline pages report has a failure to show.
+    """
+
+    intro = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
+    parent_page_types = ["trails.TrailIndexPage"]
+    subpage_types = []
+
+    def forecast(self):
+        raise ImproperlyConfigured(
+            "No forecast service is set up (the demo has none): "
+            "TRAILS_FORECAST_URL is missing."
+        )

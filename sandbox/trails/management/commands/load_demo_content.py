@@ -14,8 +14,20 @@ from wagtail.images.models import Image
 from wagtail.models import Page, PageViewRestriction, Site
 
 from trails.demo_images import draw_map, draw_photo
-from trails.models import HomePage, InfoPage, TrailIndexPage, TrailPage, TrailPhoto
-from wagtail_offline.models import OfflineSettings
+from trails.models import (
+    ConditionsPage,
+    HomePage,
+    InfoPage,
+    TrailIndexPage,
+    TrailPage,
+    TrailPhoto,
+)
+from wagtail_offline.manifest import check_extra_url
+from wagtail_offline.models import (
+    OfflineBypassPrefix,
+    OfflineExtraURL,
+    OfflineSettings,
+)
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "changeme"
@@ -90,7 +102,26 @@ COMING_SOON = {
     ],
 }
 
+# In the offline section but never published: the offline pages report lists it as a draft.
+DRAFT_TRAIL = {
+    "title": "Bleaklow Head",
+    "slug": "bleaklow-head",
+    "distance_km": "11.0",
+    "ascent_m": 430,
+    "difficulty": "hard",
+    "summary": "Peat groughs, a bomber wreck and the head of the Derwent.",
+    "steps": [
+        "From the Snake Pass summit, follow the Pennine Way north.",
+        "Cross the groughs to Bleaklow Head and the Wain Stones.",
+    ],
+}
+
 GALLERY_CAPTIONS = ["Setting off", "On the tops", "The way back down"]
+
+# The offline settings' inline lists: a file readers need besides the pages, and a path
+# the worker must leave to the network.
+EXTRA_URLS = ["/static/trails/gpx/fell-trails.gpx"]
+BYPASS_PREFIXES = ["/api/"]
 
 
 class Command(BaseCommand):
@@ -120,6 +151,17 @@ class Command(BaseCommand):
             body="<p>Gate codes and the rangers' rota. Password protected, so it is "
             "never saved for offline reading, even though the trails beside it are.</p>",
         )
+        # In the flagged section and deliberately broken: its template fails to render,
+        # so the offline pages report has a failure to show.
+        self.ensure_page(
+            trails,
+            ConditionsPage,
+            title="Conditions on the tops",
+            slug="conditions",
+            intro="<p>Today's wind, cloud base and visibility, from the forecast "
+            "service.</p>",
+        )
+        self.ensure_draft_trail(trails, DRAFT_TRAIL, len(TRAILS) + 1)
         PageViewRestriction.objects.get_or_create(
             page=notes,
             defaults={
@@ -218,6 +260,15 @@ class Command(BaseCommand):
             parent, self.trail(trail, number)
         )
 
+    def ensure_draft_trail(self, parent, trail, number):
+        page = self.find(parent, trail["slug"], TrailPage)
+        if page is None:
+            draft = self.trail(trail, number)
+            draft.live = False
+            page = self.add(parent, draft)
+            page.save_revision()
+        return page
+
     def trail(self, trail, number):
         """An unsaved trail page with its map, lead photo and gallery drawn afresh."""
         title = trail["title"]
@@ -263,6 +314,18 @@ class Command(BaseCommand):
             offline_settings.enabled = True
             offline_settings.fallback_page = fallback
             offline_settings.save()
+        if not offline_settings.extra_urls.exists():
+            for url in EXTRA_URLS:
+                problem = check_extra_url(site, url)
+                if problem:
+                    self.stderr.write(self.style.WARNING(problem))
+                else:
+                    OfflineExtraURL.objects.create(settings=offline_settings, url=url)
+        if not offline_settings.bypass_prefixes.exists():
+            for prefix in BYPASS_PREFIXES:
+                OfflineBypassPrefix.objects.create(
+                    settings=offline_settings, prefix=prefix
+                )
 
     def ensure_admin(self):
         User = get_user_model()
@@ -284,6 +347,10 @@ class Command(BaseCommand):
             self.stdout.write("The demo content is already there.")
 
     def rebuild_manifest(self):
+        self.stdout.write(
+            "“Conditions on the tops” fails to render on purpose, for the offline pages "
+            "report: its traceback below is expected."
+        )
         try:
             call_command("rebuild_offline_manifest", stdout=self.stdout)
         except CommandError as error:
