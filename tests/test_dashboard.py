@@ -11,6 +11,7 @@ from django.utils import timezone
 from wagtail.models import GroupPagePermission, Site
 
 from tests.factories import StandardPageFactory
+from wagtail_offline.admin.report import megabytes
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineManifest, OfflineRebuild, OfflineSettings
 
@@ -101,18 +102,19 @@ def test_the_panel_shows_the_stored_manifests_pages_size_budget_and_build(
     shown = text(html)
     assert "2 pages offline" in shown
     assert "0 problems" in shown
-    assert "Last built 3 minutes ago" in shown
+    assert "Last built 3 minutes ago." in shown
     size = manifest.size
     assert f'data-offline-size="{size}"' in html
     assert f'value="{size}"' in html and 'max="50000000"' in html
-    assert f"{round(size / 1_000_000, 1)} MB of 50 MB" in shown
+    # In the report's units, so that both read the same.
+    assert f"{megabytes(size)} of {megabytes(50_000_000)}" in shown
     assert f'href="/admin/reports/offline-pages/?site={site.pk}"' in html
     assert "over_budget" not in html and "data-offline-over-budget" not in html
 
 
 def test_a_site_never_built_says_so(manager, site, home):
     shown = text(dashboard(logged_in(manager), site))
-    assert "0 pages offline" in shown and "Not built yet" in shown
+    assert "0 pages offline" in shown and "Not built yet." in shown
 
 
 def test_problems_of_the_last_build_are_counted(manager, site, trails, monkeypatch):
