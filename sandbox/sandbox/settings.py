@@ -83,6 +83,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 
 WAGTAIL_SITE_NAME = "Fell Trails"
+# The admin's avatars are drawn locally: the demo asks no other site for anything.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = "http://localhost:8000"
 
 # Rebuilds run right after the publish commits; a real site would use a worker backend.
