@@ -29,7 +29,9 @@ def rebuild():
     call_command("rebuild_offline_manifest", stdout=StringIO(), stderr=StringIO())
 
 
-def test_the_test_project_passes_every_check():
+@pytest.mark.parametrize("urlconf", ["tests.urls", "tests.urls_i18n"])
+def test_the_test_project_passes_every_check(settings, urlconf):
+    settings.ROOT_URLCONF = urlconf
     assert offline_checks() == []
 
 
