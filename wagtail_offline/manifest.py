@@ -637,31 +637,44 @@ def assemble(site, client, snapshots, offline_ids):
 
 def add_extra_urls(assembly, offline_settings):
     """The settings' other URLs: routes are rendered like pages, static and media files read."""
+    from django.utils.translation import gettext as _
+
     if offline_settings.pk is None:
         return
     for extra in offline_settings.extra_urls.order_by("sort_order", "pk"):
         path = canonical_path(extra.url, assembly.origin + "/", assembly.origin)
         if path is None:
             assembly.report(
-                extra.url, f"{extra.url} (in the offline settings) is not on this site."
+                extra.url,
+                _("%(url)s (in the offline settings) is not on this site.")
+                % {"url": extra.url},
             )
         elif path in assembly.entries:
             continue
         elif (served_path(path) or "/").startswith(tuple(assembly.never_offline)):
             assembly.report(
                 path,
-                f"{path} (in the offline settings) is part of the admin, or a path the "
-                "worker never touches; it is never saved offline.",
+                _(
+                    "%(url)s (in the offline settings) is part of the admin, or a path "
+                    "the worker never touches; it is never saved offline."
+                )
+                % {"url": path},
             )
         elif is_stored_file(path):
             assembly.add_urls("the offline settings", [path], critical=False)
         elif restricted := private_page_problem(assembly.client, path):
-            assembly.report(path, f"{restricted} (in the offline settings)")
+            assembly.report(
+                path,
+                _("%(problem)s (in the offline settings)") % {"problem": restricted},
+            )
         else:
             try:
                 rendered = render_html(assembly.client, path)
             except FetchError as error:
-                assembly.report(path, f"{error} (in the offline settings)")
+                assembly.report(
+                    path,
+                    _("%(problem)s (in the offline settings)") % {"problem": error},
+                )
                 continue
             rendered.warnings = []  # Not necessarily a page: a feed needs no worker.
             assembly.add_page_like(rendered, "page", critical=False)
@@ -682,6 +695,8 @@ def is_stored_file(path):
 def private_page_problem(client, path):
     """Why the Wagtail page serving ``path`` is private, or None: a private page answers 200
     with its password form, which is no copy of the page."""
+    from django.utils.translation import gettext as _
+
     try:
         match = resolve(served_path(path) or "")
     except Resolver404:
@@ -694,10 +709,14 @@ def private_page_problem(client, path):
     restriction = route[0].get_view_restrictions().select_related("page").first()
     if restriction is None:
         return None
-    return (
-        f"{path} is private ({restriction.get_restriction_type_display()} "
-        f"restriction on “{restriction.page}”); it is never saved offline."
-    )
+    return _(
+        "%(url)s is private (%(restriction)s restriction on “%(page)s”); it is never "
+        "saved offline."
+    ) % {
+        "url": path,
+        "restriction": restriction.get_restriction_type_display(),
+        "page": restriction.page,
+    }
 
 
 def check_extra_url(site, url, site_prefixes=None):
@@ -706,17 +725,21 @@ def check_extra_url(site, url, site_prefixes=None):
     Run when an editor saves the settings: the URL must answer 200 to an anonymous visitor.
     ``site_prefixes`` are the site's bypass prefixes being saved (default: the stored ones).
     """
+    from django.utils.translation import gettext as _
+
     if site_prefixes is None:
         site_prefixes = site_bypass_prefixes(site.pk)
     origin = site.root_url
     path = canonical_path(url, origin + "/", origin)
     if path is None:
-        return f"{url} is not a URL of {site}."
+        return _("%(url)s is not a URL of %(site)s.") % {"url": url, "site": site}
     served = served_path(path)
     if served is None:
-        return f"{url} is spelled in a way servers read differently."
+        return _("%(url)s is spelled in a way servers read differently.") % {"url": url}
     if served.startswith(tuple(never_offline_prefixes(site_prefixes))):
-        return f"{url} is part of the admin, or a path the worker never touches."
+        return _(
+            "%(url)s is part of the admin, or a path the worker never touches."
+        ) % {"url": url}
     client = AnonymousClient(site)
     try:
         if is_stored_file(path):
@@ -727,7 +750,10 @@ def check_extra_url(site, url, site_prefixes=None):
     except FetchError as error:
         return str(error)
     except Exception as error:  # A view that raises must not break the settings form.
-        return f"{url} failed to render: {error!r}"
+        return _("%(url)s failed to render: %(error)s") % {
+            "url": url,
+            "error": repr(error),
+        }
     return None
 
 
