@@ -11,6 +11,7 @@ from tests.browser.offline import (
     cache_names,
     cached_urls,
     manifest_versions,
+    update_worker,
     visit_and_wait_for_worker,
     wait_for_new_worker,
     wait_until,
@@ -380,3 +381,44 @@ def safe_evaluate(page, expression):
         except Exception:  # The page navigated away under us.
             time.sleep(0.2)
     return page.evaluate(expression)
+
+
+def test_an_old_worker_never_prunes_what_a_new_worker_is_installing(
+    page, trail_site, server_faults
+):
+    base, trails = trail_site["url"], trail_site["trails"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    # A worker that takes over from another waits for the tabs open then to close
+    # before it prunes what its manifest dropped.
+    ridge = trail_site["ridge"]
+    ridge.title = "Ridge walk, revised"
+    ridge.save_revision().publish()
+    update_worker(page, manifest_versions(page))
+    other_tab = page.context.new_page()
+    other_tab.goto(base + "/trails/")
+    versions = manifest_versions(other_tab)
+
+    for title in ("Tarn", "Scree"):
+        StandardPageFactory(
+            parent=trails, title=title, slug=title.lower()
+        ).save_revision().publish()
+    # The next worker stores one new page at once, and the other only after a while.
+    server_faults.FAULTS["/trails/scree/"] = ("hang", 6)
+    other_tab.evaluate(
+        "navigator.serviceWorker.getRegistration().then((r) => r.update())"
+    )
+    wait_until(
+        lambda: "/trails/tarn/" in cached_urls(other_tab),
+        message="the new worker to store the first new page",
+    )
+    # Meanwhile the first tab goes: the old worker's next event would prune by its own
+    # manifest, which lists neither new page.
+    page.close()
+    for _ in range(6):  # The worker may still count the closed tab for a moment.
+        other_tab.evaluate("fetch('/trails/').then((response) => response.status)")
+        other_tab.wait_for_timeout(300)
+    wait_for_new_worker(other_tab, versions, timeout=25)
+    assert {"/trails/tarn/", "/trails/scree/"} <= cached_urls(other_tab)
+    other_tab.context.set_offline(True)
+    other_tab.goto(base + "/trails/tarn/")
+    assert other_tab.locator("h1").inner_text() == "Tarn"
