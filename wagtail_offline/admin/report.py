@@ -274,12 +274,13 @@ class OfflinePagesReportView(PageReportView):
             site_status=status,
             report_url=report_url,
             can_manage_offline=can_manage_offline(self.request.user),
-            multiple_sites=Site.objects.count() > 1,
         )
         if status is not None:
             context.update(
                 total_label=megabytes(status.total_size),
                 budget_label=megabytes(status.budget),
+                # The bar turns amber from three quarters of the budget, red beyond nine tenths.
+                budget_low=int(status.budget * 0.75),
                 budget_high=int(status.budget * 0.9),
                 budget_percent=round(status.budget_fraction * 100),
             )
