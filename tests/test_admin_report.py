@@ -536,3 +536,32 @@ def test_the_report_costs_the_same_queries_for_30_pages_as_for_3(
     OfflineRebuild.objects.create(site=site, page_ids=[broken.pk])
     with django_assert_max_num_queries(len(small)):
         assert len(rows(get(editor_client))) == 30
+
+
+def test_translations_of_the_site_are_listed_with_their_locale(
+    editor_client, site, home, trails, settings
+):
+    from wagtail.models import Locale
+
+    settings.WAGTAIL_I18N_ENABLED = True
+    settings.LANGUAGES = settings.WAGTAIL_CONTENT_LANGUAGES = [
+        ("en", "English"),
+        ("fr", "French"),
+    ]
+    settings.ROOT_URLCONF = "tests.urls_i18n"
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.middleware.locale.LocaleMiddleware",
+    ]
+    french = Locale.objects.create(language_code="fr")
+    for page in (home, trails):
+        translation = page.copy_for_translation(french)
+        translation.title = f"{page.title} (fr)"
+        translation.save_revision().publish()
+    rebuild_site_manifest(site)
+    found = rows(get(editor_client))
+    assert list(found) == ["Trails", "Trails (fr)"]
+    assert found["Trails"].startswith("Trails English /trails/ Offline status: Offline")
+    assert found["Trails (fr)"].startswith(
+        "Trails (fr) French /fr/trails/ Offline status: Offline"
+    )
