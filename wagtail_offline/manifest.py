@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
@@ -36,7 +37,13 @@ from .models import (
     OfflineSettings,
 )
 from .paths import canonical_path, served_path
-from .rendering import AnonymousClient, FetchError, fetch_asset, fetch_file
+from .rendering import (
+    AnonymousClient,
+    FetchError,
+    fetch_asset,
+    fetch_file,
+    too_large,
+)
 from .selection import (
     PrivateMedia,
     excluded_pages,
@@ -137,21 +144,28 @@ def render_html(client, url):
         raise
     except Exception as error:  # A page that raises must not stop the others.
         logger.exception("wagtail-offline: rendering %s failed", url)
-        raise FetchError(f"{url} failed to render: {error!r}") from error
+        raise FetchError(
+            _("%(url)s failed to render: %(error)s")
+            % {"url": url, "error": repr(error)}
+        ) from error
     origin = client.site.root_url
     html = fetched.content.decode("utf-8", "replace")
     found = urls_in_html(html)
     base_url = urljoin(origin + url, found.base or "")
     local, foreign = same_origin_paths(found.subresources, base_url, origin)
-    linked, _ = same_origin_paths(found.links, base_url, origin)
+    linked, _foreign_links = same_origin_paths(found.links, base_url, origin)
     documents = [path for path in linked if document_id(path) is not None]
     _check_url_count(url, len(set(local + documents)))
     warnings = []
     if _is_html(fetched.content_type) and OFFLINE_HEAD_MARKER not in html:
         warnings.append(
-            f"{url} is rendered by a template without {{% offline_head %}}: readers who "
-            "open it first never get the service worker. Add {% load wagtail_offline %}"
-            "{% offline_head %} to the <head> of its template (or its base template)."
+            _(
+                "%(url)s is rendered by a template without {%% offline_head %%}: readers "
+                "who open it first never get the service worker. Add {%% load "
+                "wagtail_offline %%}{%% offline_head %%} to the <head> of its template "
+                "(or its base template)."
+            )
+            % {"url": url}
         )
     return Rendered(
         url,
@@ -171,8 +185,11 @@ def _check_url_count(url, count):
     limit = conf.get("WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE")
     if limit is not None and count > limit:
         raise FetchError(
-            f"{url} uses {count} URLs of this site, over the limit of {limit} "
-            "(WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE); it is not saved offline."
+            _(
+                "%(url)s uses %(count)s URLs of this site, over the limit of %(limit)s "
+                "(WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE); it is not saved offline."
+            )
+            % {"url": url, "count": count, "limit": limit}
         )
 
 
@@ -233,10 +250,13 @@ def site_relative_url(page, site):
 # ---------- Phase 1: rendering the pages that may have changed ----------
 
 
-def page_paths(page, request, origin):
-    """The site-relative paths (with query) ``page`` asks for, and a problem or None."""
+def page_paths(page, request, origin, site_prefixes=()):
+    """The site-relative paths (with query) ``page`` asks for, and a problem or None.
+
+    ``site_prefixes``: the paths the site's offline settings keep the worker away from.
+    """
     paths, elsewhere, refused = [], [], []
-    never_offline = never_offline_prefixes()
+    never_offline = never_offline_prefixes(site_prefixes)
     for item in page.get_offline_urls(request):
         path = canonical_path(item["location"], origin + "/", origin)
         served = path and served_path(path)
@@ -247,14 +267,21 @@ def page_paths(page, request, origin):
         else:
             paths.append(path)
     if elsewhere:
-        return paths, f"{', '.join(elsewhere)} belongs to another site, not {origin}."
+        return paths, _("%(urls)s belongs to another site, not %(origin)s.") % {
+            "urls": ", ".join(elsewhere),
+            "origin": origin,
+        }
     if refused:
-        return paths, (
-            f"{', '.join(refused)} is part of the admin, or spelled in a way servers "
-            "read differently; it is never saved offline."
-        )
+        return paths, _(
+            "%(urls)s is part of the admin, under a path the service worker never "
+            "touches (the offline settings or WAGTAIL_OFFLINE_BYPASS_PREFIXES), or "
+            "spelled in a way servers read differently; it is never saved offline."
+        ) % {"urls": ", ".join(refused)}
     if not paths:
-        return paths, f"“{page}” has no URL on {origin}."
+        return paths, _("“%(page)s” has no URL on %(origin)s.") % {
+            "page": page,
+            "origin": origin,
+        }
     return paths, None
 
 
@@ -335,8 +362,9 @@ def pages_to_render(site, client, page_ids):
         "/"
     )  # One request: Wagtail caches the site's root paths on it.
     stale = []
+    site_prefixes = site_bypass_prefixes(site.pk)
     for page in pages:
-        paths, problem = page_paths(page, request, site.root_url)
+        paths, problem = page_paths(page, request, site.root_url, site_prefixes)
         wanted = set(paths) | ({""} if problem else set())
         if page_ids is None or page.pk in page_ids or stored.get(page.pk) != wanted:
             stale.append((page, paths, problem))
@@ -470,7 +498,11 @@ class Assembly:
             if not url.startswith("/"):
                 self.report(
                     url,
-                    f"{url} (used by {used_by}) is on another site and will not work offline.",
+                    _(
+                        "%(url)s (used by %(used_by)s) is on another site and will not "
+                        "work offline."
+                    )
+                    % {"url": url, "used_by": used_by},
                     page_id,
                 )
                 continue
@@ -479,15 +511,22 @@ class Assembly:
             if served is None or canonical_path(url, self.origin + "/") != url:
                 self.report(
                     url,
-                    f"{url} (used by {used_by}) spells its path in a way servers read "
-                    "differently; it is never saved offline.",
+                    _(
+                        "%(url)s (used by %(used_by)s) spells its path in a way servers "
+                        "read differently; it is never saved offline."
+                    )
+                    % {"url": url, "used_by": used_by},
                     page_id,
                 )
                 continue
             if any(served.startswith(prefix) for prefix in self.never_offline):
                 self.report(
                     url,
-                    f"{url} (used by {used_by}) is part of the admin and is never saved offline.",
+                    _(
+                        "%(url)s (used by %(used_by)s) is part of the admin, or under a "
+                        "path the service worker never touches; it is never saved offline."
+                    )
+                    % {"url": url, "used_by": used_by},
                     page_id,
                 )
                 continue
@@ -498,7 +537,11 @@ class Assembly:
             if owner is not None:
                 self.report(
                     url,
-                    f"{url} (used by {used_by}) shows {owner}; it is never saved offline.",
+                    _(
+                        "%(url)s (used by %(used_by)s) shows %(owner)s; it is never "
+                        "saved offline."
+                    )
+                    % {"url": url, "used_by": used_by, "owner": owner},
                     page_id,
                 )
                 continue
@@ -527,7 +570,11 @@ class Assembly:
             return None
         except Exception as error:
             logger.exception("wagtail-offline: fetching %s failed", url)
-            self.report(url, f"{url} could not be read: {error!r}")
+            self.report(
+                url,
+                _("%(url)s could not be read: %(error)s")
+                % {"url": url, "error": repr(error)},
+            )
             return None
         nested = []
         if _is_stylesheet(url, fetched.content_type):
@@ -552,11 +599,20 @@ class Assembly:
         document = get_document_model().objects.filter(pk=document_id(url)).first()
         path_filename = served_path(url).rsplit("/", 1)[-1]
         if document is None or document.filename != path_filename:
-            self.report(url, f"{url} links to a document that does not exist.", page_id)
+            self.report(
+                url,
+                _("%(url)s links to a document that does not exist.") % {"url": url},
+                page_id,
+            )
             return
         owner = self.private_media.private_document(document)
         if owner is not None:
-            self.report(url, f"{url} is {owner}; it is never saved offline.", page_id)
+            self.report(
+                url,
+                _("%(url)s is %(owner)s; it is never saved offline.")
+                % {"url": url, "owner": owner},
+                page_id,
+            )
             return
         try:
             revision, size = _document_revision(url, document)
@@ -577,10 +633,7 @@ def _document_revision(url, document):
     limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
     if document.file_hash and document.file_size is not None:
         if document.file_size > limit:
-            raise FetchError(
-                f"{url} is {document.file_size // 1024} KiB, over the "
-                f"{limit // 1024} KiB limit (WAGTAIL_OFFLINE_MAX_ASSET_SIZE)."
-            )
+            raise FetchError(too_large(url, document.file_size, limit))
         return document.file_hash[:20], document.file_size
     fetched = fetch_file(url, document.file)
     return revision_of(fetched.content), len(fetched.content)
@@ -610,7 +663,8 @@ def assemble(site, client, snapshots, offline_ids):
             rendered = render_html(client, url)
         except FetchError as error:
             raise ManifestError(
-                f"{url} is needed offline but could not be rendered: {error}"
+                _("%(url)s is needed offline but could not be rendered: %(error)s")
+                % {"url": url, "error": error}
             ) from error
         assembly.add_page_like(rendered, kind, critical=True)
 
@@ -793,7 +847,7 @@ def _assemble_stored(site, client):  # -> (entries, problems, page summaries)
 
 def assemble_and_store(site, client):
     """Assemble and store, again if another build of this site stored in between."""
-    for _ in range(OPTIMISTIC_ATTEMPTS):
+    for _attempt in range(OPTIMISTIC_ATTEMPTS):
         state = snapshot_state(site)
         assembled = _assemble_stored(site, client)
         try:
@@ -874,7 +928,13 @@ def fallback_problem(site):
     if page is None:
         return None
     if not is_public_live_page(page):
-        return f"The offline fallback page “{page}” is not published or is private; readers see the built-in message instead."
+        return _(
+            "The offline fallback page “%(page)s” is not published or is private; "
+            "readers see the built-in message instead."
+        ) % {"page": page}
     if not site_relative_url(page, site):
-        return f"The offline fallback page “{page}” is not part of {site}; readers see the built-in message instead."
+        return _(
+            "The offline fallback page “%(page)s” is not part of %(site)s; readers "
+            "see the built-in message instead."
+        ) % {"page": page, "site": site}
     return None
