@@ -691,8 +691,6 @@ def assemble(site, client, snapshots, offline_ids):
 
 def add_extra_urls(assembly, offline_settings):
     """The settings' other URLs: routes are rendered like pages, static and media files read."""
-    from django.utils.translation import gettext as _
-
     if offline_settings.pk is None:
         return
     for extra in offline_settings.extra_urls.order_by("sort_order", "pk"):
@@ -749,8 +747,6 @@ def is_stored_file(path):
 def private_page_problem(client, path):
     """Why the Wagtail page serving ``path`` is private, or None: a private page answers 200
     with its password form, which is no copy of the page."""
-    from django.utils.translation import gettext as _
-
     try:
         match = resolve(served_path(path) or "")
     except Resolver404:
@@ -779,8 +775,6 @@ def check_extra_url(site, url, site_prefixes=None):
     Run when an editor saves the settings: the URL must answer 200 to an anonymous visitor.
     ``site_prefixes`` are the site's bypass prefixes being saved (default: the stored ones).
     """
-    from django.utils.translation import gettext as _
-
     if site_prefixes is None:
         site_prefixes = site_bypass_prefixes(site.pk)
     origin = site.root_url
