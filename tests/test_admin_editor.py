@@ -172,6 +172,19 @@ def test_the_status_panel_adds_no_form_field(editor_client, site, trails):
     assert not {name for name in fields if "status" in name}
 
 
+def test_comparing_revisions_shows_the_offline_options_changes(
+    editor_client, site, home
+):
+    page = StandardPageFactory(parent=home, title="About", slug="about")
+    page.save_revision()
+    page.offline_available = True
+    page.save_revision()
+    url = f"/admin/pages/{page.pk}/revisions/compare/earliest...latest/"
+    response = editor_client.get(url)
+    assert response.status_code == 200
+    assert "Available offline" in response.content.decode()
+
+
 def test_reading_the_status_never_renders_a_page(
     editor_client, site, trails, monkeypatch
 ):
