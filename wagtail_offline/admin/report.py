@@ -95,7 +95,11 @@ def in_state(status, state):
 def flagged_sections(site):
     """Pages of ``site`` flagged with their subpages, in tree order."""
     conditions = [
-        Q(pk__in=model.objects.filter(offline_include_subpages=True).values("pk"))
+        Q(
+            pk__in=model.objects.filter(
+                offline_available=True, offline_include_subpages=True
+            ).values("pk")
+        )
         for model in offline_page_models()
     ]
     if not conditions:
