@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.utils import timezone
 from wagtail.models import Page
@@ -14,6 +13,7 @@ from tests.factories import StandardPageFactory
 from tests.testapp.models import StandardPage
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflinePageSnapshot, OfflineRebuild
+from wagtail_offline.sizes import format_size
 from wagtail_offline.status import site_status
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,8 @@ def offline_status(client, page):
 
 
 def size_of(value):
-    """``filesizeformat`` as the panel's text reads once whitespace is collapsed."""
-    return filesizeformat(value).replace("\xa0", " ")
+    """``format_size`` as the panel's text reads once whitespace is collapsed."""
+    return format_size(value).replace("\xa0", " ")
 
 
 def break_page(monkeypatch, page, message="template exploded"):

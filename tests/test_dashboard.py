@@ -11,9 +11,9 @@ from django.utils import timezone
 from wagtail.models import GroupPagePermission, Site
 
 from tests.factories import StandardPageFactory
-from wagtail_offline.admin.report import megabytes
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineManifest, OfflineRebuild, OfflineSettings
+from wagtail_offline.sizes import format_size
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_the_panel_shows_the_stored_manifests_pages_size_budget_and_build(
     assert f'data-offline-size="{size}"' in html
     assert f'value="{size}"' in html and 'max="50000000"' in html
     # In the report's units, so that both read the same.
-    assert f"{megabytes(size)} of {megabytes(50_000_000)}" in shown
+    assert f"{format_size(size)} of {format_size(50_000_000)}" in shown
     assert f'href="/admin/reports/offline-pages/?site={site.pk}"' in html
     assert "over_budget" not in html and "data-offline-over-budget" not in html
 

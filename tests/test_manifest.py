@@ -369,3 +369,14 @@ def test_translated_pages_are_entries_of_their_own(site, home, trails, settings)
     # The listing shows the translations too.
     listing = Client().get("/offline/").content.decode()
     assert 'href="/fr/trails/ridge/"' in listing and 'href="/trails/ridge/"' in listing
+
+
+def test_a_page_type_without_the_mixin_below_a_flagged_section_is_offline(
+    site, trails
+):
+    from tests.factories import PlainPageFactory
+
+    PlainPageFactory(parent=trails, title="Map", slug="map")
+    manifest = rebuild_site_manifest(site)
+    assert "/trails/map/" in urls(manifest, "page")
+    assert not [p for p in manifest.problems if p["level"] == "error"]

@@ -33,6 +33,7 @@ from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_
 from .models import (
     OfflineExtraURL,
     OfflineManifest,
+    OfflinePageMixin,
     OfflinePageSnapshot,
     OfflineSettings,
 )
@@ -257,7 +258,11 @@ def page_paths(page, request, origin, site_prefixes=()):
     """
     paths, elsewhere, refused = [], [], []
     never_offline = never_offline_prefixes(site_prefixes)
-    for item in page.get_offline_urls(request):
+    # A page type without the mixin, below a flagged section, has the mixin's URLs.
+    get_offline_urls = getattr(page, "get_offline_urls", None) or (
+        lambda request: OfflinePageMixin.get_offline_urls(page, request)
+    )
+    for item in get_offline_urls(request):
         path = canonical_path(item["location"], origin + "/", origin)
         served = path and served_path(path)
         if path is None:

@@ -15,8 +15,8 @@ from wagtail.permissions import page_permission_policy
 
 from .. import tasks
 from ..permissions import can_manage_offline
+from ..sizes import format_size
 from ..status import site_status
-from .report import megabytes
 
 
 class OfflineSitePanel(Component):
@@ -42,8 +42,8 @@ class OfflineSitePanel(Component):
             "show_site_name": self.show_site_name,
             "status": status,
             "report_url": report_url,
-            "total_label": megabytes(status.total_size),
-            "budget_label": megabytes(status.budget),
+            "total_label": format_size(status.total_size),
+            "budget_label": format_size(status.budget),
             "budget_high": int(status.budget * 0.9),
             "budget_percent": round(status.budget_fraction * 100),
             "can_manage_offline": can_manage_offline(request.user),

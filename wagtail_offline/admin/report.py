@@ -13,9 +13,8 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.urls import path, reverse
-from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import ContentTypeFilter, WagtailFilterSet
@@ -27,6 +26,7 @@ from wagtail.models import Page, Site
 from ..models import OfflinePageSnapshot
 from ..permissions import can_manage_offline
 from ..selection import offline_page_models, offline_pages
+from ..sizes import format_size
 from ..status import (
     EXCLUDED,
     FAILED,
@@ -53,24 +53,6 @@ def selected_site(request):
         if site is not None:
             return site
     return sites.order_by("-is_default_site", "hostname", "port").first()
-
-
-# The storage budget's units: decimal, as editors enter the budget (1 MB = 1,000,000 bytes).
-SIZE_UNITS = (
-    (10**9, _("%(size)s GB")),
-    (10**6, _("%(size)s MB")),
-    (10**3, _("%(size)s KB")),
-)
-
-
-def megabytes(size):
-    """``size`` bytes in the storage budget's units: "12.3 MB"."""
-    for unit, label in SIZE_UNITS:
-        if size >= unit:
-            value = round(size / unit, 1)
-            places = 0 if value == int(value) else 1
-            return label % {"size": number_format(value, places)}
-    return ngettext("%(size)d byte", "%(size)d bytes", size) % {"size": size}
 
 
 def in_state(status, state):
@@ -281,8 +263,8 @@ class OfflinePagesReportView(PageReportView):
         )
         if status is not None:
             context.update(
-                total_label=megabytes(status.total_size),
-                budget_label=megabytes(status.budget),
+                total_label=format_size(status.total_size),
+                budget_label=format_size(status.budget),
                 # The bar turns amber from three quarters of the budget, red beyond nine tenths.
                 budget_low=int(status.budget * 0.75),
                 budget_high=int(status.budget * 0.9),
