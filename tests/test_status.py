@@ -216,3 +216,26 @@ def test_only_the_rebuild_that_asked_finishes(
     second.refresh_from_db()
     assert first.finished_at is not None
     assert second.finished_at is None  # Still pending: its task has not run.
+
+
+def test_a_section_counts_only_the_pages_the_last_build_saved(
+    site, two_walks, static_files, monkeypatch
+):
+    from tests.testapp.models import StandardPage
+
+    valley = two_walks["valley"]
+    original = StandardPage.serve
+
+    def serve(self, request, *args, **kwargs):
+        if self.pk == valley.pk:
+            raise RuntimeError("broken on purpose")
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(StandardPage, "serve", serve)
+    rebuild_site_manifest(site)
+    pages, size = status.site_status(site).section_summary(two_walks["trails"])
+    assert pages == 2
+    assert size == sum(
+        len(two_walks["bodies"][page.pk].encode())
+        for page in (two_walks["trails"], two_walks["ridge"])
+    ) + sum(static_files[url] for url in static_files if url != "/static/valley.jpg")

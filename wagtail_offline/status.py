@@ -222,16 +222,22 @@ class SiteStatus:
         )
 
     def section_summary(self, page):
-        """(pages, bytes) that ``page`` and its subpages ship: each page and asset once."""
+        """(pages, bytes) that ``page`` and its subpages ship: each page and asset once.
+
+        Only pages the last build saved count: a page that failed is in its own row.
+        """
         ids = set(
             offline_pages(self.site)
             .filter(path__startswith=page.path)
             .values_list("pk", flat=True)
         )
         if not self.manifest or not ids:
-            return len(ids), 0
-        urls = {s["url"] for s in self.manifest.pages if s["page_id"] in ids}
-        return len(ids), _bytes_needed(self.manifest, urls)
+            return 0, 0
+        summaries = [s for s in self.manifest.pages if s["page_id"] in ids]
+        urls = {s["url"] for s in summaries}
+        return len({s["page_id"] for s in summaries}), _bytes_needed(
+            self.manifest, urls
+        )
 
 
 def _bytes_needed(manifest, page_urls):
