@@ -255,7 +255,7 @@ def test_pages_a_pending_rebuild_covers_are_being_updated(editor_client, site, g
     found = rows(html)
     assert "Being updated…" in found["Ridge"]
     assert "Being updated…" not in found["Trails"]
-    assert "Rebuild pending since 5 minutes ago." in words(summary(html))
+    assert "Rebuild pending: requested 5 minutes ago." in words(summary(html))
 
 
 def test_cross_origin_assets_and_warnings_are_shown_on_the_page_row(
@@ -470,7 +470,7 @@ def test_the_summary_counts_offline_pages_and_tells_when_the_site_was_built(
 ):
     text = words(summary(get(editor_client)))
     assert "3 pages offline." in text
-    assert "Last built 0 minutes ago." in text
+    assert "Last built just now." in text
     assert "Rebuild pending" not in text
 
 

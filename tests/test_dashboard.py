@@ -147,7 +147,7 @@ def test_a_pending_rebuild_is_shown_with_its_age(manager, site, trails):
     OfflineRebuild.objects.filter(pk=rebuild.pk).update(
         requested_at=timezone.now() - timedelta(minutes=5)
     )
-    assert "Rebuild pending since 5 minutes ago." in text(
+    assert "Rebuild pending: requested 5 minutes ago." in text(
         dashboard(logged_in(manager), site)
     )
 
@@ -231,7 +231,7 @@ def test_with_a_queueing_backend_the_rebuild_is_pending(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(rebuild_url(site))
     assert OfflineRebuild.objects.get().pending
-    assert "Rebuild pending since 0 minutes ago." in text(dashboard(client, site))
+    assert "Rebuild pending: requested just now." in text(dashboard(client, site))
 
 
 def test_rebuild_now_never_redirects_to_another_host(manager, site, home):

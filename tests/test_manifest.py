@@ -371,9 +371,7 @@ def test_translated_pages_are_entries_of_their_own(site, home, trails, settings)
     assert 'href="/fr/trails/ridge/"' in listing and 'href="/trails/ridge/"' in listing
 
 
-def test_a_page_type_without_the_mixin_below_a_flagged_section_is_offline(
-    site, trails
-):
+def test_a_page_type_without_the_mixin_below_a_flagged_section_is_offline(site, trails):
     from tests.factories import PlainPageFactory
 
     PlainPageFactory(parent=trails, title="Map", slug="map")

@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from wagtail.models import get_page_models
 from wagtail.users.models import UserProfile
 
 from tests.factories import StandardPageFactory
@@ -88,7 +90,12 @@ def french_editor(client, django_user_model, settings):
     profile.preferred_language = "fr"
     profile.save()
     client.force_login(user)
-    return client
+    yield client
+    # Wagtail keeps each model's edit handler, whose tab ids come from its headings in the
+    # language of the first render: later tests must get English ones again.
+    for model in get_page_models():
+        model.get_edit_handler.cache_clear()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
