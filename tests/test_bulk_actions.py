@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,13 +15,16 @@ from wagtail.models import GroupPagePermission, PageLogEntry, Site
 from tests.factories import PlainPageFactory, StandardPageFactory
 from tests.testapp.models import StandardPage
 from wagtail_offline import status, tasks
+from wagtail_offline.admin.bulk_actions import in_offline_section
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineManifest, OfflineRebuild
+from wagtail_offline.selection import offline_page_models
 
 pytestmark = pytest.mark.django_db
 
 MAKE = "make_available_offline"
 REMOVE = "remove_from_offline"
+MAKE_LOG = "wagtail_offline.make_available"
 
 
 def bulk_url(action, pages, next_url="/admin/"):
@@ -107,6 +111,10 @@ def run(client, action, pages, capture):
     return response
 
 
+def messages_of(response):
+    return [str(message).strip() for message in get_messages(response.wsgi_request)]
+
+
 def test_making_pages_available_offline_sets_the_flag_and_rebuilds_the_site_once(
     published, admin_client, site, home, enqueued, django_capture_on_commit_callbacks
 ):
@@ -153,8 +161,38 @@ def test_a_draft_gets_the_flag_without_being_published(
     assert page_urls(site) == {"/ridge/"}
 
 
-def test_a_scheduled_revision_gets_the_flag_too(
-    published, admin_client, site, home, django_capture_on_commit_callbacks
+def test_a_page_locked_by_someone_else_is_refused_and_left_alone(
+    published,
+    admin_client,
+    django_user_model,
+    site,
+    home,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    from django.utils import timezone
+
+    ridge, lake = published(home, "ridge"), published(home, "lake")
+    other = django_user_model.objects.create_superuser("other", "other@example.com")
+    StandardPage.objects.filter(pk=ridge.pk).update(
+        locked=True, locked_by=other, locked_at=timezone.now()
+    )
+    html = admin_client.get(bulk_url(MAKE, [ridge, lake])).content.decode()
+    listed = html[html.index("This page is locked") :]
+    assert "Ridge" in listed and "Lake" not in listed
+    assert "Make 1 page available offline" in html
+    run(admin_client, MAKE, [ridge, lake], django_capture_on_commit_callbacks)
+    ridge.refresh_from_db()
+    assert not ridge.offline_available
+    assert ridge.get_latest_revision().content["offline_available"] is False
+    assert not PageLogEntry.objects.filter(
+        page=ridge, action__startswith="wagtail_offline"
+    ).exists()
+    assert enqueued == [(site.pk, [lake.pk])]
+
+
+def test_a_page_scheduled_for_publishing_is_locked_and_its_revision_left_alone(
+    published, admin_client, site, home, enqueued, django_capture_on_commit_callbacks
 ):
     from datetime import timedelta
 
@@ -166,12 +204,14 @@ def test_a_scheduled_revision_gets_the_flag_too(
     revision = scheduled.save_revision()
     revision.approved_go_live_at = timezone.now() + timedelta(days=1)
     revision.save()
-    draft = StandardPage.objects.get(pk=ridge.pk)
-    draft.title = "Ridge (draft)"
-    draft.save_revision()
+    html = admin_client.get(bulk_url(MAKE, [ridge])).content.decode()
+    assert "This page is locked" in html
     run(admin_client, MAKE, [ridge], django_capture_on_commit_callbacks)
     revision.refresh_from_db()
-    assert revision.content["offline_available"] is True
+    ridge.refresh_from_db()
+    assert revision.content["offline_available"] is False
+    assert not ridge.offline_available
+    assert enqueued == []
 
 
 def test_removing_clears_both_options_everywhere_and_leaves_the_manifest(
@@ -219,8 +259,12 @@ def test_only_pages_the_user_may_edit_are_changed(
     listed = html[html.index("permission to edit") :]
     assert "Theirs" in listed and "Ridge" not in listed
     run(writer, MAKE, [ridge, theirs], django_capture_on_commit_callbacks)
-    assert StandardPage.objects.get(pk=ridge.pk).offline_available
-    assert not StandardPage.objects.get(pk=theirs.pk).offline_available
+    ridge = StandardPage.objects.get(pk=ridge.pk)
+    assert ridge.get_latest_revision().content["offline_available"] is True
+    assert PageLogEntry.objects.filter(page=ridge, action=MAKE_LOG).exists()
+    theirs = StandardPage.objects.get(pk=theirs.pk)
+    assert not theirs.offline_available
+    assert theirs.get_latest_revision().content["offline_available"] is False
     assert not PageLogEntry.objects.filter(
         page=theirs, action__startswith="wagtail_offline"
     ).exists()
@@ -264,6 +308,171 @@ def test_the_explorer_offers_both_bulk_actions(published, admin_client, site, ho
     published(home, "ridge")
     html = admin_client.get(f"/admin/pages/{home.pk}/").content.decode()
     assert "Make available offline" in html and "Remove from offline" in html
+
+
+# Users who may edit but not publish change the draft only.
+
+
+def test_an_editor_who_cannot_publish_changes_the_draft_only_and_is_told_so(
+    published,
+    django_user_model,
+    superuser,
+    site,
+    home,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    mine = published(home, "mine")
+    ridge = published(mine, "ridge")
+    lake = published(mine, "lake")
+    draft = StandardPage.objects.get(pk=lake.pk)
+    draft.title = "Lake (draft)"
+    draft.save_revision()
+    writer = logged_in(writer_of(django_user_model, mine))
+    response = run(writer, MAKE, [ridge, lake], django_capture_on_commit_callbacks)
+    assert messages_of(response) == ["2 pages will be available offline once published"]
+    for page in (ridge, lake):
+        page.refresh_from_db()
+        assert not page.offline_available  # Readers get nothing new.
+        assert page.has_unpublished_changes
+        assert page.get_latest_revision().content["offline_available"] is True
+    assert lake.get_latest_revision().content["title"] == "Lake (draft)"
+    assert enqueued == [] and not OfflineRebuild.objects.exists()
+    assert PageLogEntry.objects.filter(action=MAKE_LOG).count() == 2
+    # The editor shows the draft with the flag; publishing it takes the page offline.
+    edit = logged_in(superuser).get(f"/admin/pages/{ridge.pk}/edit/").content.decode()
+    assert re.search(r'name="offline_available"[^>]*checked', edit)
+    with django_capture_on_commit_callbacks(execute=True):
+        ridge.get_latest_revision().publish()
+    assert page_urls(site) == {"/mine/ridge/"}
+
+
+def test_an_editor_who_cannot_publish_removes_from_the_draft_only(
+    published,
+    django_user_model,
+    site,
+    home,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    mine = published(home, "mine")
+    ridge = published(mine, "ridge", offline_available=True)
+    writer = logged_in(writer_of(django_user_model, mine))
+    response = run(writer, REMOVE, [ridge], django_capture_on_commit_callbacks)
+    assert messages_of(response) == [
+        "1 page will be removed from offline once published"
+    ]
+    ridge.refresh_from_db()
+    assert ridge.offline_available
+    assert ridge.get_latest_revision().content["offline_available"] is False
+    assert enqueued == []
+
+
+def test_a_page_that_is_not_live_is_told_to_be_offline_from_its_next_publish(
+    admin_client, site, home, django_capture_on_commit_callbacks
+):
+    ridge = StandardPageFactory(parent=home, title="Ridge", slug="ridge", live=False)
+    ridge.save_revision()
+    response = run(admin_client, MAKE, [ridge], django_capture_on_commit_callbacks)
+    assert messages_of(response) == [
+        "1 page is not live: it is available offline from its next publish"
+    ]
+    ridge.refresh_from_db()
+    assert ridge.offline_available
+    assert ridge.get_latest_revision().content["offline_available"] is True
+
+
+def test_a_publisher_is_told_live_pages_are_offline_now(
+    published, admin_client, site, home, django_capture_on_commit_callbacks
+):
+    ridge = published(home, "ridge")
+    response = run(admin_client, MAKE, [ridge], django_capture_on_commit_callbacks)
+    assert messages_of(response) == ["1 page is now available offline"]
+
+
+# Pages offline because a section above them is.
+
+
+def test_removing_a_page_of_a_section_offline_with_its_subpages_sets_it_aside(
+    published, admin_client, site, home, enqueued, django_capture_on_commit_callbacks
+):
+    trails = published(
+        home, "trails", offline_available=True, offline_include_subpages=True
+    )
+    ridge = published(trails, "ridge", offline_available=True)
+    lake = published(home, "lake", offline_available=True)
+    html = admin_client.get(bulk_url(REMOVE, [ridge, lake])).content.decode()
+    listed = html[
+        html.index(
+            "in a section that is offline with its subpages: remove the section instead"
+        ) :
+    ]
+    assert "Ridge" in listed and "Lake" not in listed
+    assert "Remove 1 page from offline" in html
+    response = run(
+        admin_client, REMOVE, [ridge, lake], django_capture_on_commit_callbacks
+    )
+    assert messages_of(response) == ["1 page is no longer available offline"]
+    ridge.refresh_from_db()
+    assert ridge.offline_available
+    assert not PageLogEntry.objects.filter(
+        page=ridge, action__startswith="wagtail_offline"
+    ).exists()
+    assert enqueued == [(site.pk, [lake.pk])]
+    assert page_urls(site) == {"/trails/", "/trails/ridge/"}
+
+
+def test_removing_a_section_with_its_pages_removes_them_all(
+    published, admin_client, site, home, django_capture_on_commit_callbacks
+):
+    trails = published(
+        home, "trails", offline_available=True, offline_include_subpages=True
+    )
+    ridge = published(trails, "ridge", offline_available=True)
+    html = admin_client.get(bulk_url(REMOVE, [trails, ridge])).content.decode()
+    assert "remove the section instead" not in html
+    run(admin_client, REMOVE, [trails, ridge], django_capture_on_commit_callbacks)
+    ridge.refresh_from_db()
+    assert not ridge.offline_available
+    assert page_urls(site) == set()
+
+
+def test_a_draft_section_or_one_without_its_subpages_sets_nothing_aside(
+    published, admin_client, site, home, django_capture_on_commit_callbacks
+):
+    alone = published(home, "alone", offline_available=True)
+    ridge = published(alone, "ridge", offline_available=True)
+    draft = StandardPageFactory(
+        parent=home,
+        title="Draft",
+        slug="draft",
+        live=False,
+        offline_available=True,
+        offline_include_subpages=True,
+    )
+    lake = StandardPageFactory(
+        parent=draft, title="Lake", slug="lake", offline_available=True
+    )
+    html = admin_client.get(bulk_url(REMOVE, [ridge, lake])).content.decode()
+    assert "remove the section instead" not in html
+    assert "Remove 2 pages from offline" in html
+
+
+def test_finding_the_sections_costs_the_same_queries_for_any_number_of_pages(
+    published, admin_client, site, home
+):
+    trails = published(
+        home, "trails", offline_available=True, offline_include_subpages=True
+    )
+    pages = [published(trails, f"page-{index}") for index in range(6)]
+
+    def queries(selection):
+        with CaptureQueriesContext(connection) as captured:
+            aside = in_offline_section(selection)
+        assert aside == selection
+        return len(captured)
+
+    assert queries(pages[:1]) == queries(pages) == len(offline_page_models())
 
 
 # The explorer's indicator.

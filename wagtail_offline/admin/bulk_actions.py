@@ -1,10 +1,10 @@
 """The page explorer: an offline indicator on each page, and bulk actions to make pages
 available offline or remove them, as Wagtail's own publish and unpublish bulk actions."""
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail import hooks
+from wagtail.admin import messages
 from wagtail.admin.views.pages.bulk_actions.page_bulk_action import PageBulkAction
 from wagtail.admin.widgets.button import BaseButton
 from wagtail.log_actions import log
@@ -14,7 +14,7 @@ from .. import status
 from ..models import OfflinePageMixin
 from ..panels import report_url
 from ..schema import tables_ready
-from ..selection import site_root_paths
+from ..selection import offline_page_models, site_root_paths
 from ..tasks import schedule_rebuild
 
 MAKE_AVAILABLE = "wagtail_offline.make_available"
@@ -92,8 +92,11 @@ def supports_offline(page):
 
 
 class OfflineBulkAction(PageBulkAction):
-    """Set a page's offline flags on the live page and on its draft and scheduled
-    revisions, without publishing anything; then rebuild each site once."""
+    """Set a page's offline flags on the live page and on its draft, without
+    publishing anything; then rebuild each site once.
+
+    A user who may edit a page but not publish it changes its draft only: the
+    flags reach readers when the page is next published."""
 
     template_name = "wagtail_offline/admin/bulk_offline.html"
     # The flags each action sets; ``log_action`` is recorded in the page's history.
@@ -105,19 +108,32 @@ class OfflineBulkAction(PageBulkAction):
 
     def get_actionable_objects(self):
         objects, extra = super().get_actionable_objects()
-        return [page for page in objects if supports_offline(page)], {
+        user = self.request.user
+        locked = [p for p in objects if p.permissions_for_user(user).page_locked()]
+        objects = [p for p in objects if p not in locked]
+        aside = self.set_aside(objects)
+        return [p for p in objects if supports_offline(p) and p not in aside], {
             **extra,
-            "items_without_offline": [
-                page for page in objects if not supports_offline(page)
-            ],
+            "items_locked": locked,
+            "items_without_offline": [p for p in objects if not supports_offline(p)],
+            "items_in_offline_section": [p for p in objects if p in aside],
         }
+
+    def set_aside(self, pages):
+        """Pages this action would change without effect on what readers get."""
+        return []
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["items_without_offline"] = [
-            {"item": page.specific_deferred}
-            for page in context["items_without_offline"]
-        ]
+        for key in (
+            "items_locked",
+            "items_without_offline",
+            "items_in_offline_section",
+        ):
+            context[key] = [
+                {"item": page.specific_deferred, "can_edit": True}
+                for page in context[key]
+            ]
         context["action_title"] = self.display_name
         return context
 
@@ -125,33 +141,105 @@ class OfflineBulkAction(PageBulkAction):
     def execute_action(cls, objects, user=None, **kwargs):
         ids = [page.pk for page in objects]
         pages = list(cls.get_default_model().objects.filter(pk__in=ids).specific())
-        changed = [page for page in pages if cls.set_flags(page, user)]
+        live_changed = [
+            page
+            for page in pages
+            if cls.set_flags(page, user, live=can_publish(page, user))
+        ]
         # One transaction: tasks.schedule_rebuild coalesces these into one rebuild per site.
-        for site_id, page_ids in _pages_by_site(changed).items():
+        for site_id, page_ids in _pages_by_site(live_changed).items():
             schedule_rebuild([site_id], page_ids, user)
         return len(pages), 0
 
     @classmethod
-    def set_flags(cls, page, user):
-        """Set ``flags`` on ``page`` and the revisions a later publish would bring back:
-        the latest one and any scheduled one. True when anything changed (then logged)."""
-        changed = False
-        if any(getattr(page, name) != value for name, value in cls.flags.items()):
+    def set_flags(cls, page, user, live=True):
+        """Set ``flags`` on the latest revision of ``page`` (what a later publish brings
+        back) and, if ``live``, on its live row (what readers get). Anything changed is
+        logged; True when the live row changed. Pages scheduled for publishing are
+        locked, so no scheduled revision is left to change."""
+        live_changed = live and cls.differs(page.__dict__)
+        if live_changed:
             type(page)._default_manager.filter(pk=page.pk).update(**cls.flags)
-            changed = True
-        revisions = page.revisions.filter(
-            Q(pk=page.latest_revision_id) | Q(approved_go_live_at__isnull=False)
-        )
-        for revision in revisions:
-            if any(
-                revision.content.get(name) != value for name, value in cls.flags.items()
-            ):
+        revision = page.get_latest_revision()
+        if revision is None or (not live and not page.has_unpublished_changes):
+            # The live row is the draft: a new draft revision carries the change.
+            draft_changed = not live and cls.differs(page.__dict__)
+            if draft_changed:
+                for name, value in cls.flags.items():
+                    setattr(page, name, value)
+                page.save_revision(user=user, clean=False)
+        else:
+            draft_changed = cls.differs(revision.content)
+            if draft_changed:
                 revision.content.update(cls.flags)
                 revision.save(update_fields=["content"])
-                changed = True
-        if changed:
+        if live_changed or draft_changed:
             log(instance=page, action=cls.log_action, user=user, data=dict(cls.flags))
-        return changed
+        return live_changed
+
+    @classmethod
+    def differs(cls, values):
+        return any(values.get(name) != value for name, value in cls.flags.items())
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        # One message per outcome, each a sentence of its own, in Wagtail's message list.
+        user = self.request.user
+        drafts = [p for p in self.actionable_objects if not can_publish(p, user)]
+        not_live = [
+            p for p in self.actionable_objects if p not in drafts and not p.live
+        ]
+        now = len(self.actionable_objects) - len(drafts) - len(not_live)
+        for message, count in (
+            (self.now_message, now),
+            (self.not_live_message, len(not_live)),
+            (self.draft_message, len(drafts)),
+        ):
+            if count:
+                messages.success(self.request, message(count) % {"count": count})
+        return None
+
+    def now_message(self, count):
+        raise NotImplementedError
+
+    def not_live_message(self, count):
+        return self.now_message(count)
+
+    def draft_message(self, count):
+        raise NotImplementedError
+
+
+def in_offline_section(pages, removed=()):
+    """Those of ``pages`` below a live page flagged with its subpages (but for the
+    sections whose path is in ``removed``): one query per page model, over the
+    pages' ancestor paths."""
+    ancestors = {
+        page.path[:end]
+        for page in pages
+        for end in range(page.steplen, len(page.path), page.steplen)
+    }
+    if not ancestors:
+        return []
+    sections = []
+    for model in offline_page_models():
+        sections += (
+            model.objects.live()
+            .filter(
+                path__in=ancestors,
+                offline_available=True,
+                offline_include_subpages=True,
+            )
+            .exclude(path__in=removed)
+            .values_list("path", flat=True)
+        )
+    return [
+        page
+        for page in pages
+        if any(page.path.startswith(path) and page.path != path for path in sections)
+    ]
+
+
+def can_publish(page, user):
+    return page.permissions_for_user(user).can_publish()
 
 
 def _pages_by_site(pages):
@@ -174,12 +262,26 @@ class MakeAvailableOfflineBulkAction(OfflineBulkAction):
     flags = {"offline_available": True}
     log_action = MAKE_AVAILABLE
 
-    def get_success_message(self, num_parent_objects, num_child_objects):
+    def now_message(self, count):
         return ngettext(
             "%(count)d page is now available offline",
             "%(count)d pages are now available offline",
-            num_parent_objects,
-        ) % {"count": num_parent_objects}
+            count,
+        )
+
+    def not_live_message(self, count):
+        return ngettext(
+            "%(count)d page is not live: it is available offline from its next publish",
+            "%(count)d pages are not live: they are available offline from their next publish",
+            count,
+        )
+
+    def draft_message(self, count):
+        return ngettext(
+            "%(count)d page will be available offline once published",
+            "%(count)d pages will be available offline once published",
+            count,
+        )
 
 
 @hooks.register("register_bulk_action")
@@ -191,12 +293,26 @@ class RemoveFromOfflineBulkAction(OfflineBulkAction):
     flags = {"offline_available": False, "offline_include_subpages": False}
     log_action = REMOVE
 
-    def get_success_message(self, num_parent_objects, num_child_objects):
+    def set_aside(self, pages):
+        """Pages in a live section flagged with its subpages: they stay offline,
+        unless this action removes the section too."""
+        user = self.request.user
+        removed = {p.path for p in pages if can_publish(p, user)}
+        return in_offline_section(pages, removed)
+
+    def now_message(self, count):
         return ngettext(
             "%(count)d page is no longer available offline",
             "%(count)d pages are no longer available offline",
-            num_parent_objects,
-        ) % {"count": num_parent_objects}
+            count,
+        )
+
+    def draft_message(self, count):
+        return ngettext(
+            "%(count)d page will be removed from offline once published",
+            "%(count)d pages will be removed from offline once published",
+            count,
+        )
 
 
 @hooks.register("register_log_actions")
