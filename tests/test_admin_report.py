@@ -8,12 +8,12 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
-from wagtail.models import Site
+from wagtail.models import GroupPagePermission, Page, Site
 
 from tests.factories import (
     FormPageFactory,
@@ -34,13 +34,23 @@ pytestmark = pytest.mark.django_db
 REPORT = "/admin/reports/offline-pages/"
 
 
-def admin_user(django_user_model, username, *permissions):
+def admin_user(django_user_model, username, *permissions, pages_under=None):
+    """An admin user who may edit the pages under ``pages_under`` (every page by default)."""
     user = django_user_model.objects.create_user(username, f"{username}@example.com")
     for permission in ("wagtailadmin.access_admin",) + permissions:
         app_label, codename = permission.split(".")
         user.user_permissions.add(
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
+    editors = Group.objects.create(name=f"Editors of {username}")
+    GroupPagePermission.objects.create(
+        group=editors,
+        page=pages_under or Page.get_first_root_node(),
+        permission=Permission.objects.get(
+            content_type__app_label="wagtailcore", codename="change_page"
+        ),
+    )
+    user.groups.add(editors)
     return user
 
 
@@ -357,6 +367,38 @@ def test_each_site_has_its_own_report_and_the_default_site_comes_first(
     html = get(editor_client, f"{REPORT}?site={other.pk}")
     assert list(rows(html)) == ["Lake"]
     assert f"Offline reading on {other}" in summary(html)
+
+
+def test_an_editor_of_one_site_never_sees_another_sites_pages(
+    client, django_user_model, site, guide, root_page
+):
+    other_home = StandardPageFactory(parent=root_page, title="Other", slug="other")
+    other = Site.objects.create(hostname="other.example", root_page=other_home)
+    StandardPageFactory(
+        parent=other_home, title="Lake", slug="lake", offline_available=True
+    )
+    rebuild_site_manifest(other)
+    client.force_login(admin_user(django_user_model, "alice", pages_under=other_home))
+    # Asked for the trails site, she gets the one she works on; nothing of the other.
+    html = get(client, f"{REPORT}?site={site.pk}")
+    assert list(rows(html)) == ["Lake"]
+    assert f"Offline reading on {other}" in summary(html)
+    assert 'name="site"' not in html  # Only one site to choose from.
+    export = csv_rows(client.get(f"{REPORT}?site={site.pk}&export=csv"))
+    assert [row["Title"] for row in export] == ["Lake"]
+
+
+def test_only_users_who_work_on_pages_get_the_report(client, django_user_model, guide):
+    user = django_user_model.objects.create_user("viewer", "viewer@example.com")
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="wagtailadmin", codename="access_admin"
+        )
+    )
+    client.force_login(user)
+    response = client.get(REPORT)
+    assert response.status_code == 302  # Wagtail's "no permission" redirect.
+    assert REPORT not in get(client, "/admin/")  # No menu item leads there.
 
 
 def test_the_site_filter_is_left_out_when_there_is_one_site(editor_client, guide):

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.utils import timezone
-from wagtail.models import GroupPagePermission, Site
+from wagtail.models import GroupPagePermission, GroupSitePermission, Site
 
 from tests.factories import StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
@@ -195,6 +195,31 @@ def test_an_editor_without_the_permission_cannot_rebuild(editor, site, trails):
     )
     assert response.status_code == 403
     assert not OfflineRebuild.objects.exists()
+
+
+def test_the_settings_permission_for_one_site_lets_its_holder_rebuild_that_site_only(
+    django_user_model, site, home, root_page, django_capture_on_commit_callbacks
+):
+    other_home = StandardPageFactory(parent=root_page, title="Other", slug="other")
+    other = Site.objects.create(hostname="other.example", root_page=other_home)
+    # Settings → Groups: "Can change offline reading" for the trails site only.
+    managers = group("Trail managers", root_page)
+    GroupSitePermission.objects.create(
+        group=managers,
+        site=site,
+        permission=Permission.objects.get(
+            content_type__app_label="wagtail_offline", codename="change_offlinesettings"
+        ),
+    )
+    client = logged_in(member(django_user_model, "tess", managers))
+    html = client.get(HOME).content.decode()
+    assert rebuild_url(site) in panel(html, site)
+    assert rebuild_url(other) not in panel(html, other)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(rebuild_url(other))
+        client.post(rebuild_url(site))
+    assert not OfflineRebuild.objects.filter(site=other).exists()
+    assert OfflineRebuild.objects.filter(site=site).exists()
 
 
 def test_a_group_with_the_settings_permission_sees_rebuild_now(manager, site, home):

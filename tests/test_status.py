@@ -1,5 +1,7 @@
 """What the admin reads: page summaries in the manifest, rebuild requests and page states."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -239,3 +241,60 @@ def test_a_section_counts_only_the_pages_the_last_build_saved(
         len(two_walks["bodies"][page.pk].encode())
         for page in (two_walks["trails"], two_walks["ridge"])
     ) + sum(static_files[url] for url in static_files if url != "/static/valley.jpg")
+
+
+def test_exclusion_reasons_cost_the_same_queries_for_one_private_page_as_for_ten(
+    site, trails
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import restrict_with_password
+
+    def count_for(pages):
+        site_status = status.site_status(site)
+        with CaptureQueriesContext(connection) as queries:
+            states = site_status.page_statuses(pages)
+        assert {s.state for s in states.values()} == {status.EXCLUDED}
+        return len(queries)
+
+    private = []
+    for number in range(10):
+        page = StandardPageFactory(parent=trails, title=f"P{number}", slug=f"p{number}")
+        restrict_with_password(page)
+        private.append(page)
+    count_for(private)  # Warms what Django caches once per process (content types).
+    assert count_for(private) == count_for(private[:1])
+    reasons = status.site_status(site).page_statuses(private)
+    assert {s.reason for s in reasons.values()} == {"private: password restriction"}
+
+
+def test_a_rebuild_lost_for_over_an_hour_is_no_longer_shown_as_pending(
+    site, trails, monkeypatch
+):
+    rebuild = OfflineRebuild.objects.create(site=site, page_ids=None)
+    assert status.site_status(site).is_pending_for(trails.pk)
+    OfflineRebuild.objects.filter(pk=rebuild.pk).update(
+        requested_at=timezone.now() - status.PENDING_AT_MOST - timedelta(minutes=1)
+    )
+    assert not status.site_status(site).pending
+
+
+def test_pages_that_were_saved_with_subpages_but_not_the_page_are_cleared_on_migrate(
+    site, trails
+):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.testapp.models import StandardPage
+
+    migration = import_module("wagtail_offline.migrations.0005_subpages_need_the_page")
+    page = StandardPageFactory(parent=trails, title="Half", slug="half")
+    StandardPage.objects.filter(pk=page.pk).update(offline_include_subpages=True)
+    migration.clear_subpages_without_the_page(apps, None)
+    page.refresh_from_db()
+    assert not page.offline_include_subpages
+    trails.refresh_from_db()
+    assert trails.offline_include_subpages  # Both ticked: left alone.
+    page.save_revision().publish()  # Publishable again.

@@ -131,8 +131,12 @@ RESTRICTION_KINDS = {
 }
 
 
-def exclusion_reason(page):
-    """Why a page that would otherwise be offline is not, in an editor's words."""
+def exclusion_reason(page, restrictions=None):
+    """Why a page that would otherwise be offline is not, in an editor's words.
+
+    ``restrictions``: the view restrictions above the pages being explained, outermost
+    first, when the caller read them at once (else this page's are read).
+    """
     now = timezone.now()
     if not page.live:
         if page.go_live_at and page.go_live_at > now:
@@ -148,7 +152,12 @@ def exclusion_reason(page):
         return _("draft: never published")
     if page.expire_at and page.expire_at <= now:
         return _("expired")
-    restriction = page.get_view_restrictions().select_related("page").first()
+    if restrictions is None:
+        restriction = page.get_view_restrictions().select_related("page").first()
+    else:
+        restriction = next(
+            (r for r in restrictions if page.path.startswith(r.page.path)), None
+        )
     if restriction is not None:
         kind = RESTRICTION_KINDS.get(
             restriction.restriction_type, restriction.restriction_type

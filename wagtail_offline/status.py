@@ -6,10 +6,12 @@ rebuilds; it never renders a page.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
-from wagtail.models import Page, Site
+from django.utils import timezone
+from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.permissions import page_permission_policy
 
 from .models import (
     OfflineManifest,
@@ -24,6 +26,10 @@ from .selection import (
     offline_pages,
     page_is_in_site,
 )
+
+# A rebuild still unfinished after this long was lost (no task worker, a crash): the
+# admin stops saying "Being updated…" and shows the last build's state again.
+PENDING_AT_MOST = timedelta(hours=1)
 
 # A page's state offline.
 OFFLINE = "offline"  # Readers' browsers hold it.
@@ -165,6 +171,7 @@ class SiteStatus:
         summaries = {}
         for summary in self.manifest.pages if self.manifest else []:
             summaries.setdefault(summary["page_id"], []).append(summary)
+        restrictions = view_restrictions_above(pages)
         snapshots = {}
         for snapshot in OfflinePageSnapshot.objects.filter(
             site=self.site, page_id__in=offline_ids
@@ -177,6 +184,7 @@ class SiteStatus:
                 page.pk in candidate_ids,
                 summaries.get(page.pk, []),
                 snapshots.get(page.pk, []),
+                restrictions,
             )
             for page in pages
         }
@@ -184,13 +192,18 @@ class SiteStatus:
     def page_status(self, page):
         return self.page_statuses([page])[page.pk]
 
-    def _page_status(self, page, offline, candidate, summaries, snapshots):
-        pending = self.is_pending_for(page.pk)
+    def _page_status(
+        self, page, offline, candidate, summaries, snapshots, restrictions
+    ):
+        pending = candidate and self.is_pending_for(page.pk)
         if not candidate:
             return PageStatus(page.pk, NOT_OFFLINE, pending=pending)
         if not offline:
             return PageStatus(
-                page.pk, EXCLUDED, exclusion_reason(page), pending=pending
+                page.pk,
+                EXCLUDED,
+                exclusion_reason(page, restrictions),
+                pending=pending,
             )
         errors = [snapshot.error for snapshot in snapshots if snapshot.error]
         rendered_at = max((s.rendered_at for s in snapshots), default=None)
@@ -250,6 +263,20 @@ def _bytes_needed(manifest, page_urls):
     return sum(sizes.get(url, 0) for url in needed)
 
 
+def view_restrictions_above(pages):
+    """The view restrictions on ``pages`` and their ancestors, outermost first: one query."""
+    paths = {
+        page.path[:end]
+        for page in pages
+        for end in range(page.steplen, len(page.path) + 1, page.steplen)
+    }
+    return list(
+        PageViewRestriction.objects.filter(page__path__in=paths)
+        .select_related("page")
+        .order_by("page__depth", "pk")
+    )
+
+
 def candidate_pages(site):
     """Pages of ``site`` that are flagged or below a section flagged with its subpages."""
     return Page.objects.filter(
@@ -262,9 +289,14 @@ def site_status(site):
     return SiteStatus(
         site=site,
         settings=OfflineSettings.for_site(site),
-        manifest=OfflineManifest.objects.filter(site=site).first(),
+        # Not the worker's payload: the admin reads the entries and summaries.
+        manifest=OfflineManifest.objects.filter(site=site).defer("payload").first(),
         pending_rebuilds=list(
-            OfflineRebuild.objects.filter(site=site, finished_at__isnull=True)
+            OfflineRebuild.objects.filter(
+                site=site,
+                finished_at__isnull=True,
+                requested_at__gte=timezone.now() - PENDING_AT_MOST,
+            )
         ),
         last_rebuild=OfflineRebuild.objects.filter(site=site, finished_at__isnull=False)
         .order_by("-finished_at")
@@ -272,15 +304,29 @@ def site_status(site):
     )
 
 
-def sites_of_page(page):
-    """The sites whose tree holds ``page`` (usually one)."""
+def ordered_sites():
+    """Sites as the admin lists them: the default site first."""
+    return Site.objects.select_related("root_page").order_by(
+        "-is_default_site", "hostname", "port"
+    )
+
+
+def sites_visible_to(user):
+    """The sites whose pages ``user`` may explore in the admin (usually one)."""
+    root = page_permission_policy.explorable_root_instance(user)
+    if root is None:
+        return []
     return [
         site
-        for site in Site.objects.select_related("root_page").order_by(
-            "-is_default_site", "hostname", "port"
-        )
-        if page_is_in_site(page, site)
+        for site in ordered_sites()
+        if site.root_page.path.startswith(root.path)
+        or root.path.startswith(site.root_page.path)
     ]
+
+
+def sites_of_page(page):
+    """The sites whose tree holds ``page`` (usually one)."""
+    return [site for site in ordered_sites() if page_is_in_site(page, site)]
 
 
 def page_status(page):

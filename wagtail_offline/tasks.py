@@ -120,4 +120,11 @@ class _Batch:
             rebuild = OfflineRebuild.objects.create(
                 site_id=site_id, page_ids=page_ids, requested_by=self.requested_by
             )
-            rebuild_offline_manifest_task.enqueue(site_id, page_ids, rebuild.pk)
+            try:
+                rebuild_offline_manifest_task.enqueue(site_id, page_ids, rebuild.pk)
+            except Exception as error:  # The other sites' rebuilds still go.
+                logger.exception(
+                    "wagtail-offline: the rebuild of site %s could not be queued",
+                    site_id,
+                )
+                _finish(rebuild, f"The rebuild could not be queued: {error!r}")

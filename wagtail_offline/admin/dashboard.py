@@ -11,12 +11,11 @@ from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.ui.components import Component
 from wagtail.models import Site
-from wagtail.permissions import page_permission_policy
 
 from .. import tasks
 from ..permissions import can_manage_offline
 from ..sizes import format_size
-from ..status import site_status
+from ..status import site_status, sites_visible_to
 
 
 class OfflineSitePanel(Component):
@@ -46,29 +45,13 @@ class OfflineSitePanel(Component):
             "budget_label": format_size(status.budget),
             "budget_high": int(status.budget * 0.9),
             "budget_percent": round(status.budget_fraction * 100),
-            "can_manage_offline": can_manage_offline(request.user),
+            "can_manage_offline": can_manage_offline(request.user, self.site),
         }
-
-
-def visible_sites(user):
-    """The sites whose pages ``user`` may explore in the admin (usually one)."""
-    root = page_permission_policy.explorable_root_instance(user)
-    if root is None:
-        return []
-    sites = Site.objects.select_related("root_page").order_by(
-        "-is_default_site", "hostname", "port"
-    )
-    return [
-        site
-        for site in sites
-        if site.root_page.path.startswith(root.path)
-        or root.path.startswith(site.root_page.path)
-    ]
 
 
 @hooks.register("construct_homepage_panels")
 def add_offline_panels(request, panels):
-    sites = visible_sites(request.user)
+    sites = sites_visible_to(request.user)
     for site in sites:
         panels.append(OfflineSitePanel(site, show_site_name=len(sites) > 1))
 
@@ -76,9 +59,9 @@ def add_offline_panels(request, panels):
 @require_POST
 def rebuild(request, site_id):
     """Queue a rebuild of every offline page of one site, for users who manage offline reading."""
-    if not can_manage_offline(request.user):
-        raise PermissionDenied
     site = get_object_or_404(Site, pk=site_id)
+    if not can_manage_offline(request.user, site):
+        raise PermissionDenied
     with transaction.atomic():
         tasks.schedule_rebuild([site.pk], None, user=request.user)
     messages.success(

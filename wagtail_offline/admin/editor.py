@@ -3,6 +3,7 @@
 The status itself is ``panels.OfflineStatusPanel``, beside the offline options.
 """
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from wagtail import hooks
 from wagtail.admin import messages
@@ -19,6 +20,8 @@ def warn_when_not_offline(request, page):
     queued says nothing: the editor's status panel shows "Being updated…" meanwhile."""
     if not tables_ready():
         return
+    if transaction.get_connection().in_atomic_block:
+        return  # ATOMIC_REQUESTS: the rebuild runs at commit, after this message.
     found = status.page_status(page)
     if found is None:
         return

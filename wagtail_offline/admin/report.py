@@ -22,6 +22,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.reports import PageReportView
 from wagtail.coreutils import get_content_type_label
 from wagtail.models import Page, Site
+from wagtail.permissions import page_permission_policy
 
 from ..models import OfflinePageSnapshot
 from ..permissions import can_manage_offline
@@ -33,7 +34,9 @@ from ..status import (
     OFFLINE,
     WAITING,
     candidate_pages,
+    ordered_sites,
     site_status,
+    sites_visible_to,
 )
 
 STATE_LABELS = {
@@ -44,15 +47,17 @@ STATE_LABELS = {
 }
 
 
+# Who may read the report: as for Wagtail's own page reports.
+PAGE_PERMISSIONS = ["add", "change", "publish"]
+
+
 def selected_site(request):
-    """The site that ``?site=<id>`` names, else the default site (else any), or None."""
-    sites = Site.objects.select_related("root_page")
+    """The site that ``?site=<id>`` names, else the default site (else the first), among
+    those whose pages the user may explore; None when there is none."""
+    sites = sites_visible_to(request.user)
     site_id = request.GET.get("site", "")
-    if site_id.isdigit():
-        site = sites.filter(pk=int(site_id)).first()
-        if site is not None:
-            return site
-    return sites.order_by("-is_default_site", "hostname", "port").first()
+    chosen = next((site for site in sites if str(site.pk) == site_id), None)
+    return chosen or (sites[0] if sites else None)
 
 
 def in_state(status, state):
@@ -101,7 +106,7 @@ class SectionFilter(django_filters.ModelChoiceFilter):
 class OfflinePagesReportFilterSet(WagtailFilterSet):
     site = django_filters.ModelChoiceFilter(
         label=_("Site"),
-        queryset=Site.objects.order_by("-is_default_site", "hostname", "port"),
+        queryset=Site.objects.none(),
         empty_label=None,
         method="filter_site",
     )
@@ -131,10 +136,15 @@ class OfflinePagesReportFilterSet(WagtailFilterSet):
     def __init__(self, *args, offline_status=None, **kwargs):
         self.offline_status = offline_status
         super().__init__(*args, **kwargs)
-        if Site.objects.count() < 2:
+        sites = sites_visible_to(self.request.user) if self.request else []
+        if len(sites) < 2:
             del self.filters[
                 "site"
             ]  # As Wagtail's page types report: one site, no choice.
+        else:
+            self.filters["site"].queryset = ordered_sites().filter(
+                pk__in=[site.pk for site in sites]
+            )
         if offline_status is not None:
             site = offline_status.site
             self.filters["section"].queryset = flagged_sections(site)
@@ -187,6 +197,10 @@ class OfflineRow:
 
 
 class OfflinePagesReportView(PageReportView):
+    # As Wagtail's own page reports: for users who may work on pages, and only the
+    # pages they may explore.
+    permission_policy = page_permission_policy
+    any_permission_required = PAGE_PERMISSIONS
     results_template_name = "wagtail_offline/admin/report_results.html"
     page_title = _("Offline pages")
     header_icon = "download"
@@ -238,7 +252,12 @@ class OfflinePagesReportView(PageReportView):
         if self.site is None:
             self.queryset = Page.objects.none()
         else:
-            self.queryset = candidate_pages(self.site).select_related("content_type")
+            explorable = page_permission_policy.explorable_instances(self.request.user)
+            self.queryset = (
+                candidate_pages(self.site)
+                .filter(pk__in=explorable.values("pk"))
+                .select_related("content_type")
+            )
         return super().get_queryset()
 
     def decorate_paginated_queryset(self, pages):
@@ -259,7 +278,7 @@ class OfflinePagesReportView(PageReportView):
             site=self.site,
             site_status=status,
             report_url=report_url,
-            can_manage_offline=can_manage_offline(self.request.user),
+            can_manage_offline=can_manage_offline(self.request.user, self.site),
         )
         if status is not None:
             context.update(
@@ -289,10 +308,16 @@ def register_report_urls():
     ]
 
 
+class OfflinePagesMenuItem(MenuItem):
+    def is_shown(self, request):
+        return page_permission_policy.user_has_any_permission(
+            request.user, PAGE_PERMISSIONS
+        )
+
+
 @hooks.register("register_reports_menu_item")
 def register_report_menu_item():
-    # Every user who reaches the admin may read it, as the issue asks.
-    return MenuItem(
+    return OfflinePagesMenuItem(
         _("Offline pages"),
         reverse("wagtail_offline_report"),
         name="offline-pages",
