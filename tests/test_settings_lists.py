@@ -5,12 +5,18 @@ rebuild that saving schedules.
 """
 
 import json
+import re
 
 import pytest
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from tests.testapp.models import EventsPage
-from wagtail_offline.models import OfflineManifest, OfflineSettings
+from wagtail_offline.models import (
+    OfflineBypassPrefix,
+    OfflineExtraURL,
+    OfflineManifest,
+    OfflineSettings,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +48,7 @@ def save_settings(client, site, extra_urls=(), bypass_prefixes=()):
             "network_timeout": "",
             "extra_urls": inline_formset([{"url": url} for url in extra_urls]),
             "bypass_prefixes": inline_formset(
-                [{"prefix": prefix} for prefix in bypass_prefixes]
+                [{"path": prefix} for prefix in bypass_prefixes]
             ),
         }
     )
@@ -55,7 +61,7 @@ def stored_extra_urls(site):
 
 def stored_prefixes(site):
     return list(
-        OfflineSettings.for_site(site).bypass_prefixes.values_list("prefix", flat=True)
+        OfflineSettings.for_site(site).bypass_prefixes.values_list("path", flat=True)
     )
 
 
@@ -192,7 +198,7 @@ def test_a_prefix_the_worker_cannot_use_is_refused(
     response = save_settings(admin_client, site, bypass_prefixes=[prefix])
     assert response.status_code == 200
     [errors] = form_errors(response, "bypass_prefixes")
-    assert message in errors["prefix"][0]
+    assert message in errors["path"][0]
     assert stored_prefixes(site) == []
 
 
@@ -221,7 +227,7 @@ def test_removing_a_prefix_removes_it_from_the_workers_config(
             "storage_budget": "50",
             "extra_urls": inline_formset([]),
             "bypass_prefixes": inline_formset(
-                [{"id": stored.pk, "prefix": stored.prefix, "DELETE": "on"}], initial=1
+                [{"id": stored.pk, "path": stored.path, "DELETE": "on"}], initial=1
             ),
         }
     )
@@ -262,3 +268,17 @@ def test_pages_under_a_saved_prefix_are_never_entries(
     urls = manifest_urls(site)
     assert "/trails/ridge/" not in urls
     assert "/trails/" in urls
+
+
+def test_the_inline_lists_render_as_wagtail_inline_panels(admin_client, site):
+    offline_settings = OfflineSettings.for_site(site)
+    offline_settings.bypass_prefixes.add(OfflineBypassPrefix(path="/api/"))
+    offline_settings.extra_urls.add(OfflineExtraURL(url="/static/testapp/icon.svg"))
+    offline_settings.save()
+    html = admin_client.get(
+        f"/admin/settings/wagtail_offline/offlinesettings/{site.pk}/"
+    ).content.decode()
+    # Wagtail names each child by its form's prefix: a field called "prefix" broke them.
+    assert 'id="inline_child_bypass_prefixes-0"' in html
+    assert 'id="inline_child_extra_urls-0"' in html
+    assert not re.search(r'id="inline_child_[^"]*<', html)

@@ -55,10 +55,10 @@ class OfflineSettingsForm(WagtailAdminModelForm):
         """Refuse prefixes the worker cannot use; the valid ones, for the other URLs."""
         prefixes = []
         for form in self._kept_forms("bypass_prefixes"):
-            prefix = form.cleaned_data.get("prefix") or ""
+            prefix = form.cleaned_data.get("path") or ""
             error = bypass_prefix_error(prefix)
             if error:
-                form.add_error("prefix", error)
+                form.add_error("path", error)
             else:
                 prefixes.append(prefix)
         return prefixes

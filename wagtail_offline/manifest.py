@@ -220,7 +220,7 @@ def never_offline_prefixes(site_prefixes=()):
     project = conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES")
     if isinstance(
         project, str
-    ):  # The W006 check reports it; never one prefix per letter.
+    ):  # The E002 check reports it; never one prefix per letter.
         project = [project]
     return _unique(prefixes + list(project) + list(site_prefixes))
 
@@ -232,7 +232,7 @@ def site_bypass_prefixes(site_id):
     return list(
         OfflineBypassPrefix.objects.filter(settings__site_id=site_id)
         .order_by("sort_order", "pk")
-        .values_list("prefix", flat=True)
+        .values_list("path", flat=True)
     )
 
 

@@ -202,7 +202,7 @@ class OfflineBypassPrefix(Orderable):
     settings = ParentalKey(
         OfflineSettings, on_delete=models.CASCADE, related_name="bypass_prefixes"
     )
-    prefix = models.CharField(
+    path = models.CharField(
         verbose_name=_("path prefix"),
         max_length=255,
         help_text=_(
@@ -211,13 +211,13 @@ class OfflineBypassPrefix(Orderable):
         ),
     )
 
-    panels = [FieldPanel("prefix")]
+    panels = [FieldPanel("path")]
 
     class Meta(Orderable.Meta):
         verbose_name = _("path the service worker never touches")
 
     def __str__(self):
-        return self.prefix
+        return self.path
 
 
 class OfflineManifest(models.Model):

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('prefix', models.CharField(help_text='Requests to paths that start with this, such as /api/ or /shop/basket/, always go to the network and are never saved offline.', max_length=255, verbose_name='path prefix')),
+                ('path', models.CharField(help_text='Requests to paths that start with this, such as /api/ or /shop/basket/, always go to the network and are never saved offline.', max_length=255, verbose_name='path prefix')),
                 ('settings', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='bypass_prefixes', to='wagtail_offline.offlinesettings')),
             ],
             options={

@@ -324,7 +324,7 @@ class Command(BaseCommand):
         if not offline_settings.bypass_prefixes.exists():
             for prefix in BYPASS_PREFIXES:
                 OfflineBypassPrefix.objects.create(
-                    settings=offline_settings, prefix=prefix
+                    settings=offline_settings, path=prefix
                 )
 
     def ensure_admin(self):
