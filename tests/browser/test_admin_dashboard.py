@@ -7,11 +7,10 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from wagtail.models import GroupPagePermission
 
+from tests.browser.admin import PASSWORD, log_in
 from wagtail_offline.models import OfflineManifest, OfflineRebuild
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "walk-the-ridge"
 
 
 def editor(django_user_model, home, username, *permissions):
@@ -34,16 +33,6 @@ def editor(django_user_model, home, username, *permissions):
     )
     user.groups.add(group)
     return user
-
-
-def log_in(page, base, user):
-    """Through the admin's own login form."""
-    page.goto(base + "/admin/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert page.url == base + "/admin/"
 
 
 def offline_panel(page, site):

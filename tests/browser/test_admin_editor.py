@@ -8,13 +8,12 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 from wagtail.models import GroupPagePermission
 
+from tests.browser.admin import PASSWORD, log_in
 from tests.factories import StandardPageFactory
 from tests.testapp.models import StandardPage
 from wagtail_offline.models import OfflineManifest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "walk-the-ridge"
 
 
 @pytest.fixture
@@ -39,16 +38,6 @@ def editor(django_user_model, trail_site):
     )
     user.groups.add(group)
     return user
-
-
-def log_in(page, base, user):
-    """Through the admin's own login form."""
-    page.goto(base + "/admin/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert page.url == base + "/admin/"
 
 
 def shown(locator):

@@ -13,6 +13,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.models import Site
 
 from .. import tasks
+from ..panels import report_url as offline_report_url
 from ..permissions import can_manage_offline
 from ..sizes import format_size
 from ..status import site_status, sites_visible_to
@@ -33,7 +34,7 @@ class OfflineSitePanel(Component):
     def get_context_data(self, parent_context):
         request = parent_context["request"]
         status = site_status(self.site)
-        report_url = f"{reverse('wagtail_offline_report')}?site={self.site.pk}"
+        report_url = offline_report_url(self.site)
         return {
             "request": request,
             "csrf_token": parent_context["csrf_token"],

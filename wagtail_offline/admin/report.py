@@ -25,6 +25,7 @@ from wagtail.models import Page, Site
 from wagtail.permissions import page_permission_policy
 
 from ..models import OfflinePageSnapshot
+from ..panels import report_url as offline_report_url
 from ..permissions import can_manage_offline
 from ..selection import offline_page_models, offline_pages
 from ..sizes import format_size
@@ -271,9 +272,7 @@ class OfflinePagesReportView(PageReportView):
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
         status = self.offline_status
-        report_url = reverse(self.index_url_name)
-        if self.site is not None:
-            report_url += f"?site={self.site.pk}"
+        report_url = offline_report_url(self.site)
         context.update(
             site=self.site,
             site_status=status,
