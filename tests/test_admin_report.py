@@ -607,3 +607,25 @@ def test_translations_of_the_site_are_listed_with_their_locale(
     assert found["Trails (fr)"].startswith(
         "Trails (fr) French /fr/trails/ Offline status: Offline"
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "site=abc",
+        "site=99999999999999999999999",
+        "status=%3Cscript%3E",
+        "section=abc",
+        "content_type=x",
+        "export=pdf",
+        "site=1&site=2",
+        "p=99999",
+    ],
+)
+def test_a_hostile_query_is_never_a_server_error_nor_echoed(
+    editor_client, guide, query
+):
+    for url in (REPORT, f"{REPORT}results/"):
+        response = editor_client.get(f"{url}?{query}")
+        assert response.status_code < 500
+        assert b"<script>" not in response.content

@@ -288,3 +288,11 @@ def test_the_settings_menu_is_wagtails_own_permission_check(editor, manager, sit
     url = f"/admin/settings/wagtail_offline/offlinesettings/{site.pk}/"
     assert logged_in(editor).get(url).status_code in (302, 403)
     assert logged_in(manager).get(url).status_code == 200
+
+
+def test_rebuild_now_of_a_site_id_beyond_any_integer_column_is_404(manager, site):
+    response = logged_in(manager).post(
+        "/admin/offline/rebuild/99999999999999999999999/"
+    )
+    assert response.status_code == 404
+    assert not OfflineRebuild.objects.exists()
