@@ -116,10 +116,12 @@ self.addEventListener("activate", (event) => {
 });
 
 async function activate() {
-  if (self.registration.navigationPreload) {
-    await self.registration.navigationPreload.enable();
-  }
+  // Clean-up first: nothing that may fail below (navigation preload is an optimisation)
+  // may leave an older release's caches behind.
   await deleteCaches((name) => name !== PRECACHE);
+  if (self.registration.navigationPreload) {
+    await self.registration.navigationPreload.enable().catch(() => null);
+  }
   // A page the manifest dropped may have become private: it goes now. An open tab
   // already has its HTML; only the assets it loads may still be asked for.
   await pruneEntries({ keepAssets: true });
