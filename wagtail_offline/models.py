@@ -3,13 +3,18 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.images import get_image_model_string
 from wagtail.models import Orderable, Site
 
 from .compat import PAGE_MODEL
@@ -18,6 +23,10 @@ from .panels import OfflineStatusPanel
 
 # What a site may ask readers' browsers to keep, by default: see docs/admin.md.
 DEFAULT_STORAGE_BUDGET_MB = 50
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits.")
+)
 
 
 class OfflinePageMixin(models.Model):
@@ -77,6 +86,29 @@ class OfflinePageMixin(models.Model):
         """
         url = self.get_url(request=request, current_site=None)
         return [{"location": url}] if url else []
+
+
+class OfflineFormMixin(models.Model):
+    """Lets a form page (``wagtail.contrib.forms``) keep what readers send offline.
+
+    A submission sent without a network is kept on the reader's device and sent once the
+    browser is online again. Add ``OfflineFormMixin.offline_form_panels`` to the page's
+    panels (for example its ``settings_panels``).
+    """
+
+    offline_queue_submissions = models.BooleanField(
+        verbose_name=_("keep submissions sent offline"),
+        default=True,
+        help_text=_(
+            "A reader who sends this form without a network has it kept on their "
+            "device and sent, exactly once, when they are back online."
+        ),
+    )
+
+    offline_form_panels = [FieldPanel("offline_queue_submissions")]
+
+    class Meta:
+        abstract = True
 
 
 @register_setting(icon="download")
@@ -139,6 +171,73 @@ class OfflineSettings(ClusterableModel, BaseSiteSetting):
         ),
     )
 
+    reader_saving = models.BooleanField(
+        verbose_name=_("let readers save pages"),
+        default=True,
+        help_text=_(
+            "Shows the “Save for offline” button, so that readers can keep any public "
+            "page on their device."
+        ),
+    )
+    recent_pages = models.PositiveSmallIntegerField(
+        verbose_name=_("recently read pages kept"),
+        default=0,
+        validators=[MaxValueValidator(200)],
+        help_text=_(
+            "How many of the pages a reader last visited their browser keeps for "
+            "reading offline. 0 keeps none."
+        ),
+    )
+    recent_pages_days = models.PositiveSmallIntegerField(
+        verbose_name=_("keep recently read pages for (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Recently read pages older than this are removed first."),
+    )
+
+    app_name = models.CharField(
+        verbose_name=_("app name"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The name of the site when a reader adds it to their home screen. Leave "
+            "empty for the site's name."
+        ),
+    )
+    app_short_name = models.CharField(
+        verbose_name=_("short app name"),
+        max_length=12,
+        blank=True,
+        help_text=_(
+            "Shown under the icon on a home screen. Leave empty for the app name."
+        ),
+    )
+    app_icon = models.ForeignKey(
+        get_image_model_string(),
+        verbose_name=_("app icon"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "A square image, at least 512 × 512 pixels, for the home screen icon."
+        ),
+    )
+    theme_color = models.CharField(
+        verbose_name=_("theme colour"),
+        max_length=7,
+        default="#ffffff",
+        validators=[colour_validator],
+        help_text=_("The colour of the browser's toolbar, as #rrggbb."),
+    )
+    background_color = models.CharField(
+        verbose_name=_("background colour"),
+        max_length=7,
+        default="#ffffff",
+        validators=[colour_validator],
+        help_text=_("The colour shown while the installed site opens, as #rrggbb."),
+    )
+
     base_form_class = OfflineSettingsForm
 
     panels = [
@@ -148,6 +247,24 @@ class OfflineSettings(ClusterableModel, BaseSiteSetting):
         FieldPanel("storage_budget"),
         FieldPanel("network_timeout"),
         FieldPanel("persistent_storage"),
+        MultiFieldPanel(
+            [
+                FieldPanel("reader_saving"),
+                FieldPanel("recent_pages"),
+                FieldPanel("recent_pages_days"),
+            ],
+            heading=_("Readers' own pages"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("app_name"),
+                FieldPanel("app_short_name"),
+                FieldPanel("app_icon"),
+                FieldPanel("theme_color"),
+                FieldPanel("background_color"),
+            ],
+            heading=_("Home screen app"),
+        ),
         InlinePanel(
             "extra_urls",
             heading=_("Other URLs to save offline"),
@@ -376,3 +493,57 @@ class OfflineRebuild(models.Model):
 
     def covers(self, page_id):
         return self.page_ids is None or page_id in self.page_ids
+
+
+class OfflineReaderPage(models.Model):
+    """The anonymous render of a page a reader may save on their device, and what it needs.
+
+    Rendered by a background task when a reader's browser first asks for the page (or
+    when the page is published again); the views answer from it and never render.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    page = models.ForeignKey(PAGE_MODEL, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=2048)
+    # What the render was made from (the page's live revision); a publish changes it.
+    source = models.CharField(max_length=64, blank=True)
+    # The worker's entries for this page: the page itself first, then every asset it
+    # needs, each with its revision: [{"url", "revision", "size", "kind"}].
+    entries = models.JSONField(default=list)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("page readers can save")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "url"], name="unique_reader_page")
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class OfflineFormSubmission(models.Model):
+    """A form submission sent from a reader's offline queue, by its idempotency key.
+
+    The key is stored in the transaction that stores the submission: the same
+    submission sent again (a lost answer, two tabs) is recognised and not stored twice.
+    """
+
+    page = models.ForeignKey(PAGE_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    submission_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("offline form submission")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "key"], name="unique_offline_form_submission"
+            )
+        ]
+
+    def __str__(self):
+        return self.key
