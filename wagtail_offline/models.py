@@ -9,6 +9,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import connections, models, router
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -358,11 +359,17 @@ class OfflineManifest(models.Model):
     pages = models.JSONField(default=list, editable=False)
     # Fingerprint of the static files the entries were built from; a deploy changes it.
     static_fingerprint = models.CharField(max_length=64, blank=True)
+    # What the worker needs besides the entries: {"fallbacks": [{"prefix": "/fr/", "url":
+    # "/fr/hors-ligne/"}, …, {"prefix": "/", "url": …}]} (longest prefix first), and the
+    # site's web app manifest under "appManifest" (served by its own view).
+    extras = models.JSONField(default=dict, editable=False)
     # The JSON that readers' workers download, serialised once when the manifest is stored.
     payload = models.TextField(blank=True, editable=False)
-    built_at = models.DateTimeField(auto_now=True)
+    built_at = models.DateTimeField(default=timezone.now)
 
     WORKER_FIELDS = ("url", "revision", "size", "kind", "critical")
+    # Entry fields only some entries carry (a form page's submission URL).
+    OPTIONAL_WORKER_FIELDS = ("formSubmitUrl",)
 
     class Meta:
         verbose_name = _("offline manifest")
@@ -371,17 +378,31 @@ class OfflineManifest(models.Model):
         return f"{self.site} @ {self.version}"
 
     def save(self, *args, **kwargs):
+        self.built_at = timezone.now()
         self.payload = self.serialise_for_worker()
         super().save(*args, **kwargs)
         OfflineServingState.bump()
 
     def serialise_for_worker(self):
         entries = [
-            {field: entry[field] for field in self.WORKER_FIELDS}
+            {
+                **{field: entry[field] for field in self.WORKER_FIELDS},
+                **{
+                    field: entry[field]
+                    for field in self.OPTIONAL_WORKER_FIELDS
+                    if entry.get(field)
+                },
+            }
             for entry in self.entries
         ]
         return json.dumps(
-            {"version": self.version, "entries": entries}, separators=(",", ":")
+            {
+                "version": self.version,
+                "builtAt": self.built_at.isoformat(),
+                "fallbacks": self.extras.get("fallbacks", []),
+                "entries": entries,
+            },
+            separators=(",", ":"),
         )
 
     @property
