@@ -16,6 +16,7 @@ SIZES = {
         "browser_pages": 100,
         "nav_repeat": 15,
         "hang_repeat": 5,
+        "save_repeat": 9,
         "discovery_repeat": 9,
     },
     "quick": {
@@ -28,6 +29,7 @@ SIZES = {
         "browser_pages": 30,
         "nav_repeat": 5,
         "hang_repeat": 3,
+        "save_repeat": 5,
         "discovery_repeat": 5,
     },
 }
@@ -41,7 +43,8 @@ def main(argv=None):
     parser.add_argument(
         "--only",
         choices=["server", "browser", "discovery"],
-        help="run one group: server (issue #3), browser (issue #4) or discovery "
+        help="run one group: server (issue #3), browser (issues #4 and #10: the "
+        "reader's tools) or discovery "
         "(URLs in hostile CSS and HTML)",
     )
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ from wagtail_offline.manifest import rebuild_site_manifest, site_relative_url
 from wagtail_offline.models import OfflineManifest, OfflineSettings
 from wagtail_offline.views import network_timeout
 
-from . import sites
+from . import reader, sites
 from .live import Meter, live_server
 from .report import Result
 from .server import run_plugin_tasks
@@ -68,12 +68,15 @@ def run(sizes):
     )
     default_task_backend.clear()
     results = [worker_size()]
+    pieces = reader.piece_sizes(leaves[0].specific)
+    answers = reader.pages_to_save(site, home, sizes["save_repeat"])
 
     executable = find_chromium()
     browser_rows = [
         "#4 bytes re-downloaded after one edit",
         "#4 offline navigation vs online",
         "#4 hanging network: cached page shown",
+        reader.SAVE_ROW,
     ]
     try:
         from playwright.sync_api import sync_playwright
@@ -83,9 +86,8 @@ def run(sizes):
         why = (
             "Playwright is not installed" if sync_playwright is None else "no Chromium"
         )
-        return results + [
-            Result(name, "skipped", "", None, [why]) for name in browser_rows
-        ]
+        skipped = [Result(name, "skipped", "", None, [why]) for name in browser_rows]
+        return results + skipped + pieces
 
     # Playwright's sync API runs an asyncio loop; the ORM calls here are plain sync code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -108,12 +110,14 @@ def run(sizes):
             results.append(
                 hanging_network(site, page, meter, base, urls[2], sizes["hang_repeat"])
             )
+            precached = {entry["url"] for entry in _entries(site)}
+            results.append(reader.save_time(page, answers, precached))
         finally:
             browser.close()
     results[1].notes.append(build_note)
     if layout_note:
         results[1].notes.append(layout_note)
-    return results
+    return results + pieces
 
 
 def worker_size():

@@ -15,6 +15,12 @@ import urllib.request
 PAGES = ["/", "/sw.js", "/offline/", "/admin/login/"]
 FLAGGED_TRAIL = "/trails/blackstone-edge/"
 PRIVATE_PAGE = "/trails/ranger-notes/"
+REPORT_FORM = "/report/"
+# What the plugin's template tags render in the demo's pages.
+SAVE_BUTTON = "data-wagtail-offline-save="
+STATUS_REGION = "data-wagtail-offline-status"
+APP_MANIFEST = "/offline/app.webmanifest"
+APP_SHORT_NAME = "Fell Trails"
 
 
 def get(url):
@@ -62,7 +68,37 @@ def main():
         sys.exit(f"The flagged trail {FLAGGED_TRAIL} is not in the manifest: {pages}")
     if PRIVATE_PAGE in entries:
         sys.exit(f"The password-protected {PRIVATE_PAGE} is in the manifest.")
+    check_reader_features(base, entries)
     print("The sandbox answers as the README says.")
+
+
+def check_reader_features(base, entries):
+    """The save button on a trail, the status region, the report form saved for offline,
+    the home-screen app's manifest with its icons."""
+    _, trail = get(base + FLAGGED_TRAIL)
+    if SAVE_BUTTON not in trail:
+        sys.exit(f"{FLAGGED_TRAIL} has no “Save for offline” button ({SAVE_BUTTON}).")
+    if STATUS_REGION not in trail:
+        sys.exit(f"{FLAGGED_TRAIL} has no offline status region ({STATUS_REGION}).")
+    status, form = get(base + REPORT_FORM)
+    fields = re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', form)
+    print(f"  {REPORT_FORM}: {status}, fields {', '.join(fields)}")
+    if not re.search(r'<form[^>]*method="post"', form) or len(fields) < 5:
+        sys.exit(f"{REPORT_FORM} shows no report form: fields {fields}")
+    report_entry = entries.get(REPORT_FORM)
+    if not report_entry or report_entry["kind"] != "page":
+        sys.exit(f"The report form {REPORT_FORM} is not saved for offline reading.")
+    if not report_entry.get("formSubmitUrl"):
+        sys.exit(
+            f"The report form {REPORT_FORM} does not keep submissions sent offline "
+            "(no formSubmitUrl in the manifest)."
+        )
+    _, app = get(base + APP_MANIFEST)
+    app = json.loads(app)
+    sizes = [icon.get("sizes") for icon in app.get("icons", [])]
+    print(f"  {APP_MANIFEST}: {app.get('short_name')!r}, icons {', '.join(sizes)}")
+    if app.get("short_name") != APP_SHORT_NAME or "512x512" not in sizes:
+        sys.exit(f"{APP_MANIFEST} lacks the demo's app name or a 512 px icon: {app}")
 
 
 if __name__ == "__main__":

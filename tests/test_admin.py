@@ -19,6 +19,16 @@ def editor_client(client, django_user_model):
     return client
 
 
+# What the settings form posts for the readers' and home-screen app's fields, untouched.
+READER_DEFAULTS = {
+    "reader_saving": "on",
+    "recent_pages": "0",
+    "recent_pages_days": "14",
+    "theme_color": "#ffffff",
+    "background_color": "#ffffff",
+}
+
+
 def settings_url(site):
     return f"/admin/settings/wagtail_offline/offlinesettings/{site.pk}/"
 
@@ -29,6 +39,7 @@ def settings_data(**fields):
         {
             "enabled": "on",
             "storage_budget": "50",
+            **READER_DEFAULTS,
             "network_timeout": "",
             "extra_urls": inline_formset([]),
             "bypass_prefixes": inline_formset([]),

@@ -58,6 +58,8 @@ def test_critical_set_holds_the_fallback_and_listing_with_their_assets(site, tra
     assert critical == {
         "/offline/",
         "/offline/unavailable/",
+        "/offline/queued/",  # what a reader sees after sending a form offline
+        "/offline/app.webmanifest",  # so that the installed site opens offline
         "/static/wagtail_offline/offline.css",
         "/static/wagtail_offline/register.js",
     }

@@ -36,6 +36,16 @@ def events(home):
     return home.add_child(instance=EventsPage(title="Events", slug="events"))
 
 
+# What the settings form posts for the readers' and home-screen app's fields, untouched.
+READER_DEFAULTS = {
+    "reader_saving": "on",
+    "recent_pages": "0",
+    "recent_pages_days": "14",
+    "theme_color": "#ffffff",
+    "background_color": "#ffffff",
+}
+
+
 def settings_url(site):
     return f"/admin/settings/wagtail_offline/offlinesettings/{site.pk}/"
 
@@ -45,6 +55,7 @@ def save_settings(client, site, extra_urls=(), bypass_prefixes=()):
         {
             "enabled": "on",
             "storage_budget": "50",
+            **READER_DEFAULTS,
             "network_timeout": "",
             "extra_urls": inline_formset([{"url": url} for url in extra_urls]),
             "bypass_prefixes": inline_formset(
@@ -225,6 +236,7 @@ def test_removing_a_prefix_removes_it_from_the_workers_config(
         {
             "enabled": "on",
             "storage_budget": "50",
+            **READER_DEFAULTS,
             "extra_urls": inline_formset([]),
             "bypass_prefixes": inline_formset(
                 [{"id": stored.pk, "path": stored.path, "DELETE": "on"}], initial=1

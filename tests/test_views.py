@@ -107,21 +107,25 @@ def test_listing_groups_offline_pages_by_section(client, built):
     html = response.content.decode()
     assert html.index("Trails") < html.index("Ridge walk") < html.index("Safety")
     assert 'href="/trails/ridge/"' in html and "Windy." in html
+    # A section's own page is its heading, not an item repeating it (tests/test_listing.py).
     assert response.context["sections"] == [
         {
             "title": "Trails",
+            "lang": "en",
+            "page": {
+                "title": "Trails",
+                "summary": "Every walk we know.",
+                "url": "/trails/",
+            },
             "pages": [
-                {
-                    "title": "Trails",
-                    "summary": "Every walk we know.",
-                    "url": "/trails/",
-                },
                 {"title": "Ridge walk", "summary": "Windy.", "url": "/trails/ridge/"},
             ],
         },
         {
             "title": "Safety",
-            "pages": [{"title": "Safety", "summary": "", "url": "/safety/"}],
+            "lang": "en",
+            "page": {"title": "Safety", "summary": "", "url": "/safety/"},
+            "pages": [],
         },
     ]
 

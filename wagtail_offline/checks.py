@@ -3,7 +3,8 @@
 Ids: W001 settings app missing, W002 URLs not installed, W003 URLs not at the site root,
 E001 URLs shadowed by an earlier pattern, W004 network timeout, E002 bypass prefixes,
 E003 asset size limit, E004 URL limit, E005 report rate, E006 cache alias, E007 the switch,
-W005 (database) static files changed since the build, I001 (database) tables missing.
+W005 (database) static files changed since the build, I001 (database) tables missing,
+W006 ``OfflineFormMixin`` on a page that is not a form page.
 """
 
 from django.apps import apps
@@ -14,7 +15,14 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from . import conf
 
 # The plugin's public URLs; any of them answered by another view is a misconfiguration.
-PUBLIC_URL_NAMES = ("service_worker", "listing", "fallback", "report", "csrf_token")
+PUBLIC_URL_NAMES = (
+    "service_worker",
+    "listing",
+    "fallback",
+    "report",
+    "csrf_token",
+    "queued",
+)
 
 
 @register()
@@ -185,6 +193,31 @@ def check_bypass_prefixes(prefixes):
             hint='Write paths from the site root, for example "/api/".',
             id="wagtail_offline.E002",
         )
+    ]
+
+
+@register()
+def check_form_mixin_models(app_configs, **kwargs):
+    """``OfflineFormMixin`` only does something on a Wagtail form page."""
+    from wagtail.contrib.forms.models import FormMixin
+    from wagtail.models import get_page_models
+
+    from .models import OfflineFormMixin
+
+    return [
+        Warning(
+            f"{model._meta.label} has OfflineFormMixin but is not a Wagtail form page: "
+            "its submissions are never kept offline.",
+            hint="Remove OfflineFormMixin from it, or make it a form page (inherit "
+            "from wagtail.contrib.forms.models.AbstractForm or AbstractEmailForm).",
+            obj=model,
+            id="wagtail_offline.W006",
+        )
+        for model in get_page_models()
+        if (app_configs is None or model._meta.app_config in app_configs)
+        and issubclass(model, OfflineFormMixin)
+        and not issubclass(model, FormMixin)
+        and not model._meta.abstract
     ]
 
 

@@ -18,6 +18,9 @@ DEFAULTS = {
     "WAGTAIL_OFFLINE_REPORTS_PER_MINUTE": 10,
     # The Django cache that keeps /sw.js and the manifest ready to serve.
     "WAGTAIL_OFFLINE_CACHE": "default",
+    # The template the offline listing and the built-in fallback page extend: the site's
+    # own base template gives them the site's look (see docs/readers.md).
+    "WAGTAIL_OFFLINE_BASE_TEMPLATE": "wagtail_offline/base.html",
 }
 
 

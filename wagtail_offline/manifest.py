@@ -28,8 +28,10 @@ from django.utils.translation import gettext as _
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
-from . import conf
+from . import app_manifest, conf
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
+from .fallbacks import locale_fallbacks
+from .form_queue import form_submit_urls
 from .models import (
     OfflineExtraURL,
     OfflineManifest,
@@ -651,9 +653,10 @@ def _is_stylesheet(url, content_type):
 
 
 def assemble(site, client, snapshots, offline_ids):
-    """Phase 2: the entries, problems and page summaries of the manifest, from the snapshots.
+    """Phase 2: the entries, problems, page summaries and extras of the manifest, from
+    the snapshots.
 
-    The fallback page, the listing and the settings' other URLs are rendered here: the
+    The fallback pages, the listing and the settings' other URLs are rendered here: the
     listing shows the snapshots.
     """
     offline_settings = OfflineSettings.for_site(site)
@@ -662,8 +665,19 @@ def assemble(site, client, snapshots, offline_ids):
     problem = fallback_problem(site)
     if problem:
         assembly.report(fallback_url(site), problem)
+    # First: every page links the web app manifest, which must not be fetched as an asset.
+    web_app = app_manifest.build(assembly, offline_settings)
+    app_manifest.add_entry(assembly, web_app)
+    fallbacks = locale_fallbacks(site, fallback_url(site))
     listing_url = reverse("wagtail_offline:listing")
-    for url, kind in ((fallback_url(site), "fallback"), (listing_url, "listing")):
+    queued_url = reverse(
+        "wagtail_offline:queued"
+    )  # Shown after sending a form offline.
+    for url, kind in (
+        *_unique((fallback["url"], "fallback") for fallback in fallbacks),
+        (listing_url, "listing"),
+        (queued_url, "queued"),
+    ):
         try:
             rendered = render_html(client, url)
         except FetchError as error:
@@ -689,9 +703,23 @@ def assemble(site, client, snapshots, offline_ids):
                 snapshot.warnings or [],
             )
             assembly.add_page_like(rendered, "page", False, snapshot.page_id)
+    add_form_submit_urls(assembly, snapshots)
     add_extra_urls(assembly, offline_settings)
     entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
-    return entries, assembly.problems, assembly.page_summaries()
+    extras = {"fallbacks": fallbacks, "appManifest": web_app}
+    return entries, assembly.problems, assembly.page_summaries(), extras
+
+
+def add_form_submit_urls(assembly, snapshots):
+    """Page entries of form pages that queue submissions offline say where to send them.
+
+    Read now, in one batch: a page's opt-in is not part of its snapshot.
+    """
+    submit_urls = form_submit_urls(s.page_id for s in snapshots if not s.error)
+    for snapshot in snapshots:
+        entry = assembly.entries.get(snapshot.url)
+        if snapshot.page_id in submit_urls and entry and entry["kind"] == "page":
+            entry["formSubmitUrl"] = submit_urls[snapshot.page_id]
 
 
 def add_extra_urls(assembly, offline_settings):
@@ -837,7 +865,7 @@ def snapshot_state(site):
     )
 
 
-def _assemble_stored(site, client):  # -> (entries, problems, page summaries)
+def _assemble_stored(site, client):  # -> (entries, problems, page summaries, extras)
     # The offline pages are read afresh: another build may have published one since ours began.
     offline_ids = set(offline_pages(site).values_list("pk", flat=True))
     snapshots = OfflinePageSnapshot.objects.filter(site=site, page_id__in=offline_ids)
@@ -868,8 +896,14 @@ def _lock_manifest(site):
     return manifest or OfflineManifest(site=site)
 
 
-def _store(manifest, entries, problems, pages):
-    manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
+def manifest_version(entries, extras):
+    """Changes with any entry and with the extras (another fallback, a new app name)."""
+    return revision_of(json.dumps([entries, extras], sort_keys=True).encode())
+
+
+def _store(manifest, entries, problems, pages, extras):
+    manifest.version = manifest_version(entries, extras)
+    manifest.extras = extras
     manifest.entries = entries
     manifest.problems = [problem.as_dict() for problem in problems]
     manifest.pages = pages
@@ -904,9 +938,9 @@ def preview_site_manifest(site, progress=None):
     snapshots, offline_ids = render_stale_pages(
         site, client, None, progress, store=False
     )
-    entries, problems, pages = assemble(site, client, snapshots, offline_ids)
-    manifest = OfflineManifest(site=site, entries=entries, pages=pages)
-    manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
+    entries, problems, pages, extras = assemble(site, client, snapshots, offline_ids)
+    manifest = OfflineManifest(site=site, entries=entries, pages=pages, extras=extras)
+    manifest.version = manifest_version(entries, extras)
     manifest.problems = [problem.as_dict() for problem in problems]
     return Preview(manifest, excluded_pages(site))
 

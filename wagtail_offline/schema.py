@@ -14,13 +14,23 @@ _ready_aliases = set()
 def tables_ready():
     """True once every table of the plugin exists; remembered, so it costs one look-up."""
     from .models import (
+        OfflineFormSubmission,
         OfflineManifest,
         OfflinePageSnapshot,
+        OfflineReaderPage,
         OfflineRebuild,
         OfflineSettings,
     )
 
-    models = (OfflineManifest, OfflinePageSnapshot, OfflineSettings, OfflineRebuild)
+    # The newest migration's tables stand for its new columns too.
+    models = (
+        OfflineManifest,
+        OfflinePageSnapshot,
+        OfflineSettings,
+        OfflineRebuild,
+        OfflineReaderPage,
+        OfflineFormSubmission,
+    )
     alias = router.db_for_read(OfflineManifest)
     if alias in _ready_aliases:
         return True

@@ -4,6 +4,7 @@ import functools
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save, pre_delete
+from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import (
@@ -15,7 +16,8 @@ from wagtail.models import (
 )
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .models import OfflineServingState, OfflineSettings
+from . import reader_pages
+from .models import OfflineReaderPage, OfflineServingState, OfflineSettings
 from .rendering import is_rendering
 from .schema import tables_ready
 from .selection import page_is_in_site
@@ -141,6 +143,54 @@ def site_changed(**kwargs):
     OfflineServingState.bump()
 
 
+# ---------- Pages readers keep themselves (see reader_pages.py) ----------
+
+
+@once_migrated
+def reader_page_published(instance, **kwargs):
+    """A page readers keep is rendered again; its old URL, after a slug change, is dropped."""
+    kept = OfflineReaderPage.objects.filter(page_id=instance.pk)
+    renders = list(kept.values_list("site_id", "url"))
+    # Asked for now: readers' requests meanwhile do not ask again.
+    kept.update(requested_at=timezone.now())
+    for site_id, url in renders:
+        reader_pages.schedule_render(site_id, url)
+
+
+@once_migrated
+def reader_page_withdrawn(instance, **kwargs):
+    """Unpublished (expired too): readers may no longer keep it."""
+    OfflineReaderPage.objects.filter(page_id=instance.pk).delete()
+
+
+@once_migrated
+def reader_pages_restricted(instance, **kwargs):
+    """A view restriction on a page makes it and every page below it private."""
+    OfflineReaderPage.objects.filter(page__path__startswith=instance.page.path).delete()
+
+
+@once_migrated
+def reader_pages_moved(instance, **kwargs):
+    """A move changes the URLs of the page and of every page below it: renders of the old ones go."""
+    OfflineReaderPage.objects.filter(page__path__startswith=instance.path).delete()
+
+
+@once_migrated
+def reader_pages_media_changed(instance, **kwargs):
+    """An image or document was saved: the renders of pages that show it are out of date."""
+    page_ids = referring_page_ids(instance)
+    if page_ids:
+        reader_pages.mark_out_of_date(
+            OfflineReaderPage.objects.filter(page_id__in=page_ids)
+        )
+
+
+@once_migrated
+def reader_pages_collections_restricted(instance, **kwargs):
+    """Which images and documents are private changed: every render is out of date."""
+    reader_pages.mark_out_of_date(OfflineReaderPage.objects.all())
+
+
 def register_signal_handlers():
     page_published.connect(page_changed, dispatch_uid="wagtail_offline_published")
     page_unpublished.connect(page_changed, dispatch_uid="wagtail_offline_unpublished")
@@ -179,3 +229,35 @@ def register_signal_handlers():
         sender=OfflineSettings,
         dispatch_uid="wagtail_offline_settings",
     )
+    register_reader_page_handlers()
+
+
+def register_reader_page_handlers():
+    # Deleting a page deletes its renders with it (the foreign key cascades).
+    page_published.connect(
+        reader_page_published, dispatch_uid="wagtail_offline_reader_published"
+    )
+    page_unpublished.connect(
+        reader_page_withdrawn, dispatch_uid="wagtail_offline_reader_unpublished"
+    )
+    post_save.connect(
+        reader_pages_restricted,
+        sender=PageViewRestriction,
+        dispatch_uid="wagtail_offline_reader_restricted",
+    )
+    post_page_move.connect(
+        reader_pages_moved, dispatch_uid="wagtail_offline_reader_moved"
+    )
+    for signal in (post_save, post_delete):
+        name = "saved" if signal is post_save else "deleted"
+        signal.connect(
+            reader_pages_collections_restricted,
+            sender=CollectionViewRestriction,
+            dispatch_uid=f"wagtail_offline_reader_collection_restriction_{name}",
+        )
+    for model in (get_image_model(), get_document_model()):
+        post_save.connect(
+            reader_pages_media_changed,
+            sender=model,
+            dispatch_uid=f"wagtail_offline_reader_{model._meta.label_lower}",
+        )

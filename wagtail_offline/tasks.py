@@ -128,3 +128,19 @@ class _Batch:
                     site_id,
                 )
                 _finish(rebuild, f"The rebuild could not be queued: {error!r}")
+
+
+@task()
+def render_reader_page_task(site_id, url):
+    """Render the page at ``url`` of one site for readers who keep it on their device.
+
+    Returns the source of the stored render, or None when ``url`` is no page readers
+    may keep (any stored render of it is then deleted).
+    """
+    from .reader_pages import render_reader_page
+
+    site = Site.objects.filter(pk=site_id).select_related("root_page").first()
+    if site is None:
+        return None
+    stored = render_reader_page(site, url)
+    return None if stored is None else stored.source

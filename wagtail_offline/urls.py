@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import reports, views
+from . import form_queue, reports, views
 
 app_name = "wagtail_offline"
 
@@ -17,7 +17,15 @@ urlpatterns = [
         name="worker_code",
     ),
     path("offline/", views.listing, name="listing"),
+    path("offline/pages/", views.reader_pages, name="reader_pages"),
+    path("offline/app.webmanifest", views.app_manifest, name="app_manifest"),
     path("offline/unavailable/", views.fallback, name="fallback"),
     path("offline/report/", reports.report, name="report"),
     path("offline/csrf-token/", views.csrf_token, name="csrf_token"),
+    path("offline/queued/", views.queued, name="queued"),
+    path(
+        "offline/forms/<int:page_id>/",
+        form_queue.form_submission,
+        name="form_submission",
+    ),
 ]

@@ -23,8 +23,12 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
 from . import conf, serving_cache
-from .manifest import never_offline_prefixes, site_bypass_prefixes
+from .app_manifest import CONTENT_TYPE as APP_MANIFEST_CONTENT_TYPE
+from .app_manifest import serialise as serialise_app_manifest
+from .app_manifest import site_display_name
+from .manifest import never_offline_prefixes, site_bypass_prefixes, site_relative_url
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+from .reader_pages import BadURLs, answer_reader_pages, checked_urls
 from .schema import tables_ready
 from .selection import not_expired, site_root_paths
 from .site_lookup import find_site, site_id_for_request
@@ -87,12 +91,18 @@ def worker_code():
 
 
 def worker_state(site_id):
-    """(active, manifest version, network timeout in ms, the site's bypass prefixes):
-    what /sw.js tells the worker."""
+    """(active, manifest version, network timeout in ms, the site's bypass prefixes,
+    readers' own pages): what /sw.js tells the worker."""
     # Not OfflineSettings.for_site: no row is created on a request, and none is cached.
     offline_settings = (
         OfflineSettings.objects.filter(site_id=site_id)
-        .only("enabled", "network_timeout")
+        .only(
+            "enabled",
+            "network_timeout",
+            "reader_saving",
+            "recent_pages",
+            "recent_pages_days",
+        )
         .first()
     ) or OfflineSettings(site_id=site_id)
     active = is_active(offline_settings)
@@ -108,6 +118,16 @@ def worker_state(site_id):
         version,
         int(network_timeout(offline_settings) * 1000),
         tuple(site_bypass_prefixes(site_id)),
+        readers_own_pages(offline_settings, active),
+    )
+
+
+def readers_own_pages(offline_settings, active):
+    """(reader saving on, recent pages kept, their maximum age in days) for the worker."""
+    return (
+        bool(active and offline_settings.reader_saving),
+        offline_settings.recent_pages if active else 0,
+        offline_settings.recent_pages_days,
     )
 
 
@@ -119,6 +139,7 @@ class SiteState(NamedTuple):
     version: str | None
     network_timeout_ms: int
     bypass_prefixes: tuple
+    readers_own_pages: tuple
 
 
 def site_state(request):
@@ -138,7 +159,8 @@ def site_state(request):
     enabled = conf.get("WAGTAIL_OFFLINE_ENABLED")
 
     return serving_cache.get_or_build(
-        f"site-state:{site_id}:{enabled}",
+        # The shape's version: a shared cache may hold states an older release stored.
+        f"site-state:v2:{site_id}:{enabled}",
         lambda: SiteState(site_id, *worker_state(site_id)),
         generation,
     )
@@ -154,6 +176,7 @@ def worker_script(request, state):
         getattr(request, "urlconf", None) or settings.ROOT_URLCONF,
         _project_bypass_prefixes(),
         state.bypass_prefixes,
+        state.readers_own_pages,
     )
 
 
@@ -164,7 +187,13 @@ def _project_bypass_prefixes():
 
 @functools.lru_cache(maxsize=256)
 def _worker_script(
-    active, version, network_timeout_ms, urlconf, project_bypass, site_bypass
+    active,
+    version,
+    network_timeout_ms,
+    urlconf,
+    project_bypass,
+    site_bypass,
+    readers_own_pages,
 ):
     # A pure function of its arguments: memoised.
     config = {
@@ -177,6 +206,13 @@ def _worker_script(
         "bypassPrefixes": bypass_prefixes(site_bypass),
         "networkTimeoutMs": network_timeout_ms,
         "reportUrl": reverse("wagtail_offline:report"),
+        "readerPagesUrl": reverse("wagtail_offline:reader_pages"),
+        "readerSaving": readers_own_pages[0],
+        "recentPages": {
+            "count": readers_own_pages[1],
+            "maxAgeDays": readers_own_pages[2],
+        },
+        "csrfTokenUrl": reverse("wagtail_offline:csrf_token"),
     }
     code_url = reverse("wagtail_offline:worker_code", args=[worker_code()[1]])
     body = render_to_string(
@@ -235,7 +271,12 @@ def manifest(request, version):
 
 
 def listed_pages(site):
-    """The offline pages of ``site`` grouped into sections (its top-level pages)."""
+    """The offline pages of ``site`` in sections, one per top-level page (and home page).
+
+    A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
+    page (None when only pages below it are offline) and ``pages`` the items below it,
+    so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
+    """
     page_urls = dict(
         OfflinePageSnapshot.objects.filter(site=site, error="")
         .order_by("page_id", "-url")  # the shortest URL of a page wins
@@ -258,26 +299,47 @@ def listed_pages(site):
 
     roots = tuple(site_root_paths(site))  # The site's root and its translations.
     pages = [page for page in pages if page.path.startswith(roots)]
-    sections = {
-        section.path: section
-        for section in Page.objects.filter(
-            path__in={section_path(page) for page in pages}
-        ).only("title", "path")
+    tops = {
+        top.path: top
+        for top in Page.objects.filter(path__in={section_path(page) for page in pages})
+        .select_related("locale")
+        .only("title", "path", "locale__language_code")
     }
-    return [
-        {
-            "title": sections[path].title if path in sections else site.site_name,
-            "pages": [
-                {
-                    "title": page.seo_title or page.title,
-                    "summary": page.search_description,
-                    "url": page_urls[page.pk],
-                }
-                for page in section_pages
-            ],
+    sections = []
+    for path, section_pages in groupby(pages, key=section_path):
+        top = tops.get(path)
+        section = {
+            "title": top.title if top else site_display_name(site),
+            "lang": top.locale.language_code if top else None,
+            "page": None,
+            "pages": [],
         }
-        for path, section_pages in groupby(pages, key=section_path)
-    ]
+        for page in section_pages:
+            item = {
+                "title": page.seo_title or page.title,
+                "summary": page.search_description,
+                "url": page_urls[page.pk],
+            }
+            if page.path == path:
+                section["page"] = item
+            else:
+                section["pages"].append(item)
+        sections.append(section)
+    return sections
+
+
+def site_look(request, site=None):
+    """What the listing and the built-in fallback need to wear the site's look.
+
+    ``base_template`` is ``WAGTAIL_OFFLINE_BASE_TEMPLATE`` (see docs/readers.md).
+    """
+    site = site or find_site(request)
+    look = {"base_template": conf.get("WAGTAIL_OFFLINE_BASE_TEMPLATE"), "site": site}
+    if site is not None:
+        root = site.root_page
+        look["site_name"] = site_display_name(site, root)
+        look["home_url"] = site_relative_url(root, site) or "/"
+    return look
 
 
 @require_GET
@@ -287,14 +349,57 @@ def listing(request):
     return render(
         request,
         "wagtail_offline/listing.html",
-        {"sections": listed_pages(site), "site": site},
+        {**site_look(request, site), "sections": listed_pages(site)},
     )
 
 
 @require_GET
 def fallback(request):
     """The built-in page shown offline when the editors chose no fallback page."""
-    return render(request, "wagtail_offline/fallback.html", {})
+    return render(request, "wagtail_offline/fallback.html", site_look(request))
+
+
+@require_GET
+def app_manifest(request):
+    """``/offline/app.webmanifest``: the site's stored web app manifest (see app_manifest.py)."""
+    state = site_state(request)
+    if state is None or not state.active:
+        raise Http404("Offline reading is off for this site.")
+    extras = (
+        OfflineManifest.objects.filter(site_id=state.site_id)
+        .values_list("extras", flat=True)
+        .first()
+    )
+    web_app = (extras or {}).get("appManifest")
+    if not web_app:
+        raise Http404("This site's web app manifest is not built yet.")
+    content = serialise_app_manifest(web_app)
+    return _respond(
+        request, content, APP_MANIFEST_CONTENT_TYPE, "no-cache", _etag(content)
+    )
+
+
+@require_GET
+def queued(request):
+    """The page readers see after sending a form offline: it is kept and sent later."""
+    return render(request, "wagtail_offline/queued.html", {})
+
+
+@require_GET
+def reader_pages(request):
+    """``/offline/pages/?url=/a/&url=/b/``: the server's word on pages a reader keeps.
+
+    Answers from stored renders; a page without a current one gets a render task.
+    """
+    site = _site_or_404(request)
+    try:
+        urls = checked_urls(request, site.root_url)
+    except BadURLs as error:
+        response = JsonResponse({"error": str(error)}, status=400)
+    else:
+        response = JsonResponse({"pages": answer_reader_pages(request, site, urls)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

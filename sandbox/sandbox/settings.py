@@ -92,3 +92,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 # Password-protected pages ask for the password in the guide's own layout.
 WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "trails/password_required.html"
+
+# Reports sent through "Report a path problem" are printed in the server's log, not mailed.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

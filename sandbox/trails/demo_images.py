@@ -304,3 +304,30 @@ def draw_photo(seed, size=(1600, 900)):
         r = rng.randint(8, 30) * (y - horizon) // (height - horizon)
         draw.ellipse([x - r, y - r * 0.6, x + r, y + r * 0.6], fill=(126, 122, 112))
     return picture
+
+
+def draw_icon(size=512):
+    """The home-screen icon: the logo's green fell and amber sun on paper, square.
+
+    Drawn with a margin of a fifth, so that platforms that crop icons to a circle
+    ("maskable" icons) keep the whole picture.
+    """
+    paper, green, sun = (246, 247, 244), (47, 111, 79), (224, 161, 0)
+    # Drawn at four times the size and scaled down: Pillow's polygons have no anti-aliasing.
+    scale = 4
+    big = size * scale
+    icon = Image.new("RGB", (big, big), paper)
+    draw = ImageDraw.Draw(icon)
+    margin = big // 5
+
+    def at(x, y):
+        """A point of the logo's 32 × 32 grid, inside the margin."""
+        inner = big - 2 * margin
+        return margin + x * inner / 32, margin + y * inner / 32
+
+    draw.polygon(
+        [at(2, 28), at(12, 10), at(18, 20), at(22, 14), at(30, 28)], fill=green
+    )
+    (cx, cy), radius = at(24, 7), 3 * (big - 2 * margin) / 32
+    draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=sun)
+    return icon.resize((size, size), Image.LANCZOS)

@@ -4,11 +4,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
-from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField
+from wagtail.contrib.forms.panels import FormSubmissionsPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
-from wagtail_offline.models import OfflinePageMixin
+from wagtail_offline.models import OfflineFormMixin, OfflinePageMixin
 from wagtail_offline.selection import offline_pages
 
 
@@ -30,7 +32,7 @@ class HomePage(Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
-    subpage_types = ["trails.TrailIndexPage", "trails.InfoPage"]
+    subpage_types = ["trails.TrailIndexPage", "trails.InfoPage", "trails.ReportPage"]
 
     def featured_trails(self):
         return TrailPage.objects.descendant_of(self).live().public().order_by("path")
@@ -132,3 +134,38 @@ class ConditionsPage(OfflinePageMixin, Page):
             "No forecast service is set up (the demo has none): "
             "TRAILS_FORECAST_URL is missing."
         )
+
+
+class ReportFormField(AbstractFormField):
+    page = ParentalKey(
+        "ReportPage", on_delete=models.CASCADE, related_name="form_fields"
+    )
+
+
+class ReportPage(
+    OfflineBadgeMixin, OfflineFormMixin, OfflinePageMixin, AbstractEmailForm
+):
+    """ "Report a path problem": walkers find a fallen wall or a washed-out bridge where
+    there is no signal, so a report sent offline is kept and sent once they are back in range.
+    """
+
+    intro = RichTextField(blank=True)
+    thank_you_text = RichTextField(blank=True)
+
+    content_panels = AbstractEmailForm.content_panels + [
+        FormSubmissionsPanel(),
+        FieldPanel("intro"),
+        InlinePanel("form_fields", label="Form fields"),
+        FieldPanel("thank_you_text"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("from_address"), FieldPanel("to_address")]),
+                FieldPanel("subject"),
+            ],
+            heading="Email",
+        ),
+    ]
+    promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
+    settings_panels = Page.settings_panels + OfflineFormMixin.offline_form_panels
+    parent_page_types = ["trails.HomePage"]
+    subpage_types = []

@@ -5,7 +5,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from wagtail_offline.models import OfflinePageMixin
+from wagtail_offline.models import OfflineFormMixin, OfflinePageMixin
 
 
 class StandardPage(OfflinePageMixin, Page):
@@ -29,8 +29,11 @@ class FormField(AbstractFormField):
     page = ParentalKey("FormPage", on_delete=models.CASCADE, related_name="form_fields")
 
 
-class FormPage(OfflinePageMixin, AbstractEmailForm):
+class FormPage(OfflineFormMixin, OfflinePageMixin, AbstractEmailForm):
     promote_panels = Page.promote_panels + OfflinePageMixin.offline_panels
+    settings_panels = AbstractEmailForm.settings_panels + (
+        OfflineFormMixin.offline_form_panels
+    )
 
 
 class EventsPage(RoutablePageMixin, OfflinePageMixin, Page):

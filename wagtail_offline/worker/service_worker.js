@@ -4,8 +4,10 @@
  * immutable URL: browsers fetch it again only when the plugin is upgraded.
  *
  * Reads top to bottom: configuration, install (precache), activate (clean up),
- * fetch routing and its strategies, self-removal, then helpers. The server
- * decides what is offline; this worker only follows the manifest it is given.
+ * fetch routing and its strategies, the device's state (progress, repair), pages
+ * readers saved, where a page came from, forms sent offline, messages from pages,
+ * self-removal, then helpers. The server decides what is offline and what a reader
+ * may keep; this worker only follows the manifest and the answers it is given.
  */
 "use strict";
 
@@ -15,11 +17,29 @@ const CONFIG = self.WAGTAIL_OFFLINE_CONFIG;
 // another app's caches on the same origin.
 const CACHE_PREFIX = `${CONFIG.cachePrefix}:${self.registration.scope}`;
 const PRECACHE = `${CACHE_PREFIX}:precache`;
+// What readers saved themselves and pages they read recently, apart from the editors'
+// selection: an update of the manifest never prunes it.
+const READER_CACHE = `${CACHE_PREFIX}:reader`;
 const REVISION_HEADER = "X-Wagtail-Offline-Revision";
 const KIND_HEADER = "X-Wagtail-Offline-Kind";
 const PRECACHE_CONCURRENCY = 6;
 const SERVER_DOWN_STATUSES = [502, 503, 504];
 const REMOVAL_CHECK_INTERVAL_MS = 60 * 1000;
+const PROGRESS_INTERVAL_MS = 250;
+const REPAIR_CHECK_INTERVAL_MS = 60 * 1000;
+const READER_REFRESH_INTERVAL_MS = 60 * 1000;
+// The server's limit of URLs per question.
+const READER_BATCH_SIZE = 50;
+// A page the server has not rendered yet is asked for again after these delays.
+const PENDING_RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+const SEND_RETRY_INTERVAL_MS = 5 * 1000;
+const OUTBOX_DB = "wagtail-offline";
+const OUTBOX_STORE = "outbox";
+const FORMS_SYNC_TAG = "wagtail-offline-forms";
+// Keys the server may not know yet (an older /sw.js): reader features stay off without them.
+const READER_PAGES_URL = CONFIG.readerPagesUrl || null;
+const RECENT_PAGES = CONFIG.recentPages || { count: 0, maxAgeDays: 0 };
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /* ---------- Install: download only what changed since the last worker ---------- */
 
@@ -47,30 +67,48 @@ async function install() {
   }
   const cache = await caches.open(PRECACHE);
   const stale = await entriesToDownload(cache, valid);
+  startProgress(stale.length);
+  try {
+    // The fallback page, the listing and their assets: all or nothing, else the
+    // install fails and the previous worker stays in charge.
+    await Promise.all(
+      stale
+        .filter((entry) => entry.critical)
+        .map(async (entry) => {
+          await store(cache, entry);
+          advanceProgress(false);
+        }),
+    );
+    await downloadEntries(cache, stale.filter((entry) => !entry.critical), failures);
+  } finally {
+    finishProgress();
+  }
+  await cache.put(CONFIG.manifestUrl, jsonResponse(manifest));
+  await saveFailures(cache, failures);
+  setManifest(manifest);
+  if (failures.length) await reportFailures(failures);
+}
 
-  // The fallback page, the listing and their assets: all or nothing, else the
-  // install fails and the previous worker stays in charge.
-  await Promise.all(stale.filter((entry) => entry.critical).map((entry) => store(cache, entry)));
-
-  // Pages are best-effort: one broken page must not keep the others offline.
+/** Stores entries best-effort: one broken page must not keep the others offline. */
+async function downloadEntries(cache, entries, failures) {
   let room = await freeStorage();
-  await forEachLimited(stale.filter((entry) => !entry.critical), PRECACHE_CONCURRENCY, async (entry) => {
+  await forEachLimited(entries, PRECACHE_CONCURRENCY, async (entry) => {
     if (entry.size > room) {
       failures.push({ url: entry.url, reason: "quota", message: "Not enough storage left." });
+      advanceProgress(true);
       return;
     }
     try {
       await store(cache, entry);
       room -= entry.size;
+      advanceProgress(false);
     } catch (error) {
-      const reason = error.name === "QuotaExceededError" ? "quota" : "fetch";
+      const reason = isQuotaError(error) ? "quota" : "fetch";
       if (reason === "quota") room = 0;
       failures.push({ url: entry.url, reason, message: String(error.message || error) });
+      advanceProgress(true);
     }
   });
-  await cache.put(CONFIG.manifestUrl, jsonResponse(manifest));
-  setManifest(manifest);
-  if (failures.length) await reportFailures(failures);
 }
 
 async function fetchManifest() {
@@ -117,8 +155,9 @@ self.addEventListener("activate", (event) => {
 
 async function activate() {
   // Clean-up first: nothing that may fail below (navigation preload is an optimisation)
-  // may leave an older release's caches behind.
-  await deleteCaches((name) => name !== PRECACHE);
+  // may leave an older release's caches behind. Readers' own pages are not the
+  // manifest's to drop.
+  await deleteCaches((name) => name !== PRECACHE && name !== READER_CACHE);
   if (self.registration.navigationPreload) {
     await self.registration.navigationPreload.enable().catch(() => null);
   }
@@ -133,9 +172,15 @@ async function activate() {
   await cache.put(PENDING_PRUNE_KEY, jsonResponse([...pendingPrune]));
   await self.clients.claim();
   await pruneWhenOldPagesAreGone();
+  // Saved pages may have changed or become private while no worker asked: not awaited,
+  // as navigations wait for activation; the next online navigation asks again if this
+  // one is cut short.
+  refreshReaderPages().catch(() => null);
 }
 
 const PENDING_PRUNE_KEY = `${CONFIG.manifestUrl}?prune-after-clients`;
+// The failures of the last install or repair, for the listing to show.
+const FAILURES_KEY = `${CONFIG.manifestUrl}?failures`;
 // undefined: not read since this worker started; null: nothing left to prune.
 let pendingPrune;
 
@@ -162,6 +207,7 @@ async function pruneEntries({ keepAssets = false } = {}) {
   const cache = await caches.open(PRECACHE);
   const keep = new Set(manifest.entries.keys());
   keep.add(CONFIG.manifestUrl);
+  keep.add(FAILURES_KEY);
   const dropped = (await cache.keys()).filter((request) => !keep.has(ownKeyOf(request)));
   await Promise.all(
     dropped.map(async (request) => {
@@ -189,46 +235,75 @@ async function kindOf(cache, request) {
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (!CONFIG.active || request.method !== "GET") return;
+  if (!CONFIG.active) return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   // By key, so that //admin/ (which reaches the admin too) is bypassed like /admin/.
   const key = keyOf(url);
   if (CONFIG.bypassPrefixes.some((prefix) => key.startsWith(prefix))) return;
+  if (request.method === "POST" && request.mode === "navigate") {
+    routeFormSubmission(event, key);
+    return;
+  }
+  if (request.method !== "GET") return;
   if (pendingPrune !== null) event.waitUntil(pruneWhenOldPagesAreGone());
 
   if (request.mode === "navigate") {
-    event.respondWith(networkFirstNavigation(event, key));
+    event.respondWith(answerNavigation(event, key));
     event.waitUntil(removeSelfIfUnwanted());
     return;
   }
+  if (outboxHasForms) event.waitUntil(sendQueuedFormsIfDue());
   // Known not to be ours: let the browser fetch it without a detour.
-  if (currentManifest && !isSavedAsset(currentManifest, key)) return;
+  if (!mayBeOnDevice(key)) return;
   event.respondWith(cacheFirstAsset(request, key));
 });
+
+/** A navigation's answer; once the network answered, the chores that need it. */
+async function answerNavigation(event, key) {
+  const { response, fromDevice } = await networkFirstNavigation(event, key);
+  rememberSource(event.resultingClientId, fromDevice);
+  if (!fromDevice && response.type !== "error") event.waitUntil(afterOnlineNavigation(key, response));
+  return response;
+}
 
 /** Pages: the network first, then the saved copy, then the editors' fallback page. */
 async function networkFirstNavigation(event, key) {
   const network = networkResponse(event);
   event.waitUntil(network.catch(() => null));
   const manifest = await loadManifest();
-  const saved = Boolean(manifest && isSavedPage(manifest, key));
+  await loadReaderIndex();
+  const saved = Boolean((manifest && isSavedPage(manifest, key)) || readerRecords.has(key));
 
   let response;
   try {
     response = await (saved ? withTimeout(network, CONFIG.networkTimeoutMs) : network);
   } catch (error) {
-    const cached = saved ? await matchPrecache(key) : null;
-    if (cached) return cached;
+    const cached = saved ? await matchOnDevice(key) : null;
+    if (cached) return fromDevice(cached);
     // Slow but not gone, and nothing saved: keep waiting for the network.
-    if (error instanceof TimeoutError) return network.catch(() => offlineFallback());
-    return offlineFallback();
+    if (error instanceof TimeoutError) return network.then(fromNetwork, () => fallbackAnswer(key));
+    return fallbackAnswer(key);
   }
   if (SERVER_DOWN_STATUSES.includes(response.status)) {
-    const cached = saved ? await matchPrecache(key) : null;
-    return cached || (await offlineFallback(response));
+    const cached = saved ? await matchOnDevice(key) : null;
+    return cached ? fromDevice(cached) : fallbackAnswer(key, response);
   }
-  return response;
+  return fromNetwork(response);
+}
+
+function fromDevice(response) {
+  return { response, fromDevice: true };
+}
+
+function fromNetwork(response) {
+  return { response, fromDevice: false };
+}
+
+async function fallbackAnswer(key, otherwise) {
+  const fallback = await offlineFallback(key);
+  if (fallback) return fromDevice(fallback);
+  return fromNetwork(otherwise || Response.error());
 }
 
 async function networkResponse(event) {
@@ -239,29 +314,712 @@ async function networkResponse(event) {
 
 /** Assets: the saved copy (a slice of it for range requests), else the network. */
 async function cacheFirstAsset(request, key) {
-  const cached = await matchPrecache(key);
+  const cached = await matchOnDevice(key);
   if (!cached) return fetch(request);
   const range = request.headers.get("Range");
   return range ? sliceResponse(cached, range) : cached;
 }
 
-/** The fallback page, marked so that it is never mistaken for the requested page. */
-async function offlineFallback(otherwise) {
+/** The fallback page in the reader's locale, marked so that it is never mistaken for the
+ * requested page; null when none is stored. */
+async function offlineFallback(key) {
   const manifest = await loadManifest();
-  const cached = manifest && manifest.fallbackUrl && (await matchPrecache(manifest.fallbackUrl));
-  if (!cached) return otherwise || Response.error();
+  const cached = manifest && (await firstCached(fallbackUrlsFor(manifest, key)));
+  if (!cached) return null;
+  return markedAsOurs(cached, { status: 503, statusText: "Offline", marker: "fallback" });
+}
+
+/** What the worker answers itself: never stored by the browser, never taken for the page. */
+function markedAsOurs(cached, { status, statusText, marker }) {
   const headers = new Headers(cached.headers);
   headers.delete(REVISION_HEADER);
   headers.delete(KIND_HEADER);
   headers.set("Cache-Control", "no-store");
-  headers.set("X-Wagtail-Offline", "fallback");
-  return new Response(cached.body, { status: 503, statusText: "Offline", headers });
+  headers.set("X-Wagtail-Offline", marker);
+  return new Response(cached.body, { status, statusText, headers });
 }
+
+async function firstCached(keys) {
+  for (const key of keys) {
+    const cached = await matchPrecache(key);
+    if (cached) return cached;
+  }
+  return null;
+}
+
+/** Chores that need the network, done after a navigation it answered. */
+async function afterOnlineNavigation(key, response) {
+  const chores = [
+    keepRecentPageIfRead(key, response),
+    repairIfDue(),
+    refreshReaderPagesIfDue(),
+    outboxHasForms === false ? null : sendQueuedForms(),
+  ];
+  // Each on its own: one failing (offline again) must not stop the others.
+  await Promise.all(chores.map((chore) => Promise.resolve(chore).catch(() => null)));
+}
+
+/* ---------- The device's state: progress, failures, entries the browser evicted ---------- */
+
+// {done, total, failed} while this worker downloads entries, else null.
+let progress = null;
+let lastProgressSent = 0;
+
+function startProgress(total) {
+  if (!total) return; // Nothing to download: nothing to show.
+  progress = { done: 0, total, failed: 0 };
+  lastProgressSent = 0;
+  sendProgress();
+}
+
+function advanceProgress(failed) {
+  if (!progress) return;
+  progress.done += 1;
+  if (failed) progress.failed += 1;
+  // A message per entry would flood the pages of a large site: a few a second at most.
+  if (Date.now() - lastProgressSent >= PROGRESS_INTERVAL_MS) sendProgress();
+}
+
+function finishProgress() {
+  if (!progress) return;
+  sendProgress(); // The last count always arrives, however soon after the one before.
+  progress = null;
+}
+
+function sendProgress() {
+  lastProgressSent = Date.now();
+  // Not awaited: downloads never wait for the pages; the install's or message's event keeps it alive.
+  broadcast({ type: "wagtail-offline:progress", ...progress }).catch(() => null);
+}
+
+async function saveFailures(cache, failures) {
+  // What the listing shows, no reason to fail an install (the server was told anyway).
+  await cache.put(FAILURES_KEY, jsonResponse(failures)).catch(() => null);
+}
+
+async function lastFailures() {
+  const saved = CONFIG.manifestUrl ? await matchPrecache(FAILURES_KEY) : null;
+  return saved ? saved.json() : [];
+}
+
+/** What this device holds now, read from Cache Storage: true offline too. */
+async function deviceState() {
+  const manifest = await loadManifest();
+  const records = [...(await loadReaderIndex()).values()];
+  const [precached, readerHeld, failures] = await Promise.all([
+    cachedKeys(PRECACHE),
+    cachedKeys(READER_CACHE),
+    lastFailures(),
+  ]);
+  const failed = new Set(failures.map((failure) => failure.url));
+  const entries = manifest ? [...manifest.entries.values()] : [];
+  const pages = {};
+  entries
+    .filter((entry) => entry.kind === "page" && precached.has(entry.url))
+    .forEach((entry) => (pages[entry.url] = "site"));
+  const held = (entry) => precached.has(entry.url) || readerHeld.has(entry.url);
+  records
+    .filter((record) => !pages[record.url] && record.entries.every(held))
+    .forEach((record) => (pages[record.url] = record.origin));
+  return {
+    version: manifest ? manifest.version : null,
+    builtAt: manifest ? manifest.builtAt : null,
+    installing: progress && { done: progress.done, total: progress.total },
+    failures,
+    // Failures are reported as such: missing counts what the browser evicted.
+    missing: entries.filter((entry) => !precached.has(entry.url) && !failed.has(entry.url)).length,
+    pages,
+    saved: summariesOf(records, "saved"),
+    recent: summariesOf(records, "recent"),
+  };
+}
+
+function summariesOf(records, origin) {
+  return records
+    .filter((record) => record.origin === origin)
+    .sort((a, b) => b.savedAt.localeCompare(a.savedAt))
+    .map(({ url, title, summary, savedAt }) => ({ url, title, summary, savedAt }));
+}
+
+/** The keys a cache holds, without creating it. */
+async function cachedKeys(cacheName) {
+  if (!(await caches.has(cacheName))) return new Set();
+  const cache = await caches.open(cacheName);
+  return new Set((await cache.keys()).map(ownKeyOf).filter(Boolean));
+}
+
+let repairing = null;
+let lastRepairCheck = 0;
+
+/**
+ * Downloads the manifest's entries the browser evicted, without a new version; with
+ * `retryFailures` (the reader asked), also those that failed before.
+ */
+function repairMissing({ retryFailures = false } = {}) {
+  repairing = repairing || downloadMissing(retryFailures).finally(() => (repairing = null));
+  return repairing;
+}
+
+async function downloadMissing(retryFailures) {
+  // A newer worker installing owns the precache now; it downloads what it lacks itself.
+  if (!isCurrentWorker()) return;
+  const manifest = await loadManifest();
+  // Without a precache at all, the worker was removed: nothing to repair.
+  if (!manifest || removed || !(await caches.has(PRECACHE))) return;
+  const [precached, previous] = await Promise.all([cachedKeys(PRECACHE), lastFailures()]);
+  const failed = new Set(previous.map((failure) => failure.url));
+  const missing = [...manifest.entries.values()].filter(
+    (entry) => !precached.has(entry.url) && (retryFailures || !failed.has(entry.url)),
+  );
+  if (!missing.length) return;
+  const cache = await caches.open(PRECACHE);
+  const retried = new Set(missing.map((entry) => entry.url));
+  const failures = previous.filter((failure) => !retried.has(failure.url));
+  startProgress(missing.length);
+  try {
+    await downloadEntries(cache, missing, failures);
+  } finally {
+    finishProgress();
+  }
+  await saveFailures(cache, failures);
+}
+
+async function repairIfDue() {
+  if (Date.now() - lastRepairCheck < REPAIR_CHECK_INTERVAL_MS) return;
+  lastRepairCheck = Date.now();
+  await repairMissing();
+}
+
+/* ---------- Pages readers saved, and pages they read recently ---------- */
+
+// The index of the reader cache: [{url, title, summary, revision, formSubmitUrl, entries,
+// origin: "saved" | "recent", savedAt}]. At the worker's own URL, which is never a page.
+const READER_INDEX_KEY = `${self.location.pathname}?reader-index`;
+
+// undefined: not read since this worker started; else a Map from URL to record.
+let readerRecords;
+// Assets and documents that saved pages need: what subresource requests may get.
+let readerAssetKeys = new Set();
+// Changes to the reader cache, one at a time: a clean-up never sees half a save.
+let readerLock = Promise.resolve();
+let refreshing = null;
+let lastReaderRefresh = 0;
+
+function exclusively(task) {
+  const run = readerLock.then(task);
+  readerLock = run.catch(() => null);
+  return run;
+}
+
+async function loadReaderIndex() {
+  if (readerRecords) return readerRecords;
+  const cached = await caches.match(READER_INDEX_KEY, { cacheName: READER_CACHE });
+  // An unreadable index (a write cut short) must not break navigations: start afresh.
+  const records = cached ? await cached.json().catch(() => []) : [];
+  setReaderIndex(Array.isArray(records) ? records.filter(isReaderRecord) : []);
+  return readerRecords;
+}
+
+function isReaderRecord(record) {
+  return Boolean(record && typeof record.url === "string" && Array.isArray(record.entries));
+}
+
+function setReaderIndex(records) {
+  readerRecords = new Map(records.map((record) => [record.url, record]));
+  const assets = records.flatMap((record) => record.entries.filter((entry) => entry.kind !== "page"));
+  readerAssetKeys = new Set(assets.map((entry) => entry.url));
+}
+
+/** Stores the index; with nothing left, the whole reader cache goes. */
+async function writeReaderIndex(records) {
+  if (records.length) {
+    const cache = await caches.open(READER_CACHE);
+    await cache.put(READER_INDEX_KEY, jsonResponse(records));
+  } else {
+    await caches.delete(READER_CACHE);
+  }
+  setReaderIndex(records);
+  await broadcast({ type: "wagtail-offline:saved-changed" });
+}
+
+/** The reader's "Save for offline": the server says whether and what to keep. */
+async function savePage(url) {
+  const key = canonicalKey(url);
+  if (!key || !READER_PAGES_URL || CONFIG.readerSaving === false) {
+    return { state: "failed", reason: "unavailable", message: "This page cannot be saved." };
+  }
+  let answer;
+  try {
+    answer = await askUntilSettled(key);
+  } catch (error) {
+    // fetch() fails with a TypeError when the network does; anything else is the server's answer.
+    const reason = error instanceof TypeError ? "offline" : "server";
+    return { state: "failed", reason, message: String(error.message || error) };
+  }
+  const existing = (await loadReaderIndex()).get(key);
+  const savedAt = existing && existing.origin === "saved" ? existing.savedAt : now();
+  return followAnswer(answer, "saved", savedAt);
+}
+
+/** Acts on the server's word about one page; the answer for the page that asked. */
+async function followAnswer(answer, origin, savedAt) {
+  if (answer.state === "ready") {
+    try {
+      await storeReaderPage(answer, { origin, savedAt });
+    } catch (error) {
+      const reason = isQuotaError(error) ? "quota" : "fetch";
+      return { state: "failed", reason, message: String(error.message || error) };
+    }
+    return { state: "saved" };
+  }
+  if (answer.state === "site" || answer.state === "gone") {
+    // Gone: private or unpublished, never kept a moment longer. Site: the precache holds it.
+    await dropReaderPages([answer.url]);
+    return { state: answer.state };
+  }
+  if (answer.state === "pending") return { state: "pending" };
+  return { state: "failed", reason: "server", message: String(answer.message || "") };
+}
+
+/** Asks the server about one page, again a few times while it is still being rendered. */
+async function askUntilSettled(key) {
+  let answer = (await askServer([key])).get(key);
+  for (const delay of PENDING_RETRY_DELAYS_MS) {
+    if (answer.state !== "pending") break;
+    await sleep(delay);
+    answer = (await askServer([key])).get(key);
+  }
+  return answer;
+}
+
+/** The server's word on up to READER_BATCH_SIZE pages: a Map from URL to answer. */
+async function askServer(keys) {
+  const query = new URLSearchParams(keys.map((key) => ["url", key]));
+  // No cookies: what a reader may keep is what any anonymous reader may read.
+  const response = await fetch(`${absoluteUrl(READER_PAGES_URL)}?${query}`, {
+    credentials: "omit",
+    cache: "no-store",
+  });
+  if (!response.ok) throw new Error(`${READER_PAGES_URL} answered ${response.status}.`);
+  const { pages } = await response.json();
+  const answers = new Map(keys.map((key) => [key, { url: key, state: "failed" }]));
+  for (const page of pages || []) {
+    if (page && answers.has(page.url)) answers.set(page.url, page);
+  }
+  return answers;
+}
+
+/**
+ * Downloads what the device lacks of a page the server says is ready, then indexes it.
+ * With `onlyIfKept` (a refresh), a page the reader removed meanwhile is not brought back.
+ */
+function storeReaderPage(answer, { origin, savedAt, onlyIfKept = false }) {
+  return exclusively(async () => {
+    if (removed) throw new Error("Offline reading is off for this site.");
+    const existing = (await loadReaderIndex()).get(answer.url);
+    if (onlyIfKept && !existing) return;
+    // Saved by the reader outranks read recently: it is kept until they remove it.
+    if (existing && existing.origin === "saved" && origin === "recent") {
+      ({ origin, savedAt } = existing);
+    }
+    const entries = (answer.entries || []).filter(isValidEntry);
+    if (!entries.length || entries[0].url !== answer.url) {
+      throw new Error(`The server listed no page for ${answer.url}.`);
+    }
+    const lacking = await entriesNotHeld(entries);
+    const needed = lacking.reduce((total, entry) => total + (entry.size || 0), 0);
+    if (needed > (await freeStorage())) throw quotaError();
+    try {
+      await downloadAll(await caches.open(READER_CACHE), lacking);
+      const record = {
+        url: answer.url,
+        title: String(answer.title || ""),
+        summary: String(answer.summary || ""),
+        revision: answer.revision,
+        formSubmitUrl: canonicalKey(answer.formSubmitUrl),
+        entries: entries.map(({ url, revision, kind, size }) => ({ url, revision, kind, size })),
+        origin,
+        savedAt,
+      };
+      const records = await loadReaderIndex();
+      // A refresh that changed nothing is no change to tell the pages about.
+      if (JSON.stringify(existing) === JSON.stringify(record)) return;
+      const others = [...records.values()].filter((other) => other.url !== record.url);
+      await writeReaderIndex([...others, record]);
+    } finally {
+      // A failed save leaves nothing behind; a refreshed one, no asset it no longer needs.
+      await pruneReaderCache();
+    }
+  });
+}
+
+/** Stores every entry or throws the first error once all have settled (none still writing). */
+async function downloadAll(cache, entries) {
+  const errors = [];
+  await forEachLimited(entries, PRECACHE_CONCURRENCY, (entry) =>
+    store(cache, entry).catch((error) => errors.push(error)),
+  );
+  if (errors.length) throw errors.find(isQuotaError) || errors[0];
+}
+
+/** Entries neither cache holds at their revision. */
+async function entriesNotHeld(entries) {
+  const checks = await Promise.all(
+    entries.map(async (entry) => {
+      const cached = await matchOnDevice(entry.url);
+      return !cached || cached.headers.get(REVISION_HEADER) !== entry.revision;
+    }),
+  );
+  return entries.filter((_, index) => checks[index]);
+}
+
+/** Removes pages from the index, then what no other saved page needs. */
+function dropReaderPages(urls) {
+  return exclusively(async () => {
+    const records = await loadReaderIndex();
+    if (!urls.some((url) => records.has(url))) return;
+    await writeReaderIndex([...records.values()].filter((record) => !urls.includes(record.url)));
+    await pruneReaderCache();
+  });
+}
+
+/** Deletes what the reader cache holds but no indexed page needs (the precache is apart). */
+async function pruneReaderCache() {
+  if (!(await caches.has(READER_CACHE))) return;
+  const records = [...(await loadReaderIndex()).values()];
+  if (!records.length) {
+    await caches.delete(READER_CACHE);
+    return;
+  }
+  const needed = new Set(records.flatMap((record) => record.entries.map((entry) => entry.url)));
+  needed.add(READER_INDEX_KEY);
+  const cache = await caches.open(READER_CACHE);
+  const unneeded = (await cache.keys()).filter((request) => !needed.has(ownKeyOf(request)));
+  await Promise.all(unneeded.map((request) => cache.delete(request)));
+}
+
+/** Asks the server about every kept page: new revisions are downloaded, private ones go. */
+function refreshReaderPages() {
+  refreshing = refreshing || askAboutKeptPages().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function askAboutKeptPages() {
+  lastReaderRefresh = Date.now();
+  await dropOldRecentPages();
+  const urls = [...(await loadReaderIndex()).keys()];
+  if (!urls.length || !READER_PAGES_URL) return;
+  for (let start = 0; start < urls.length; start += READER_BATCH_SIZE) {
+    const answers = [...(await askServer(urls.slice(start, start + READER_BATCH_SIZE))).values()];
+    // Privacy first: what may no longer be kept goes before anything is downloaded.
+    const dropped = answers.filter((answer) => answer.state === "gone" || answer.state === "site");
+    await dropReaderPages(dropped.map((answer) => answer.url));
+    for (const answer of answers.filter((each) => each.state === "ready")) {
+      const record = readerRecords.get(answer.url);
+      if (!record) continue;
+      const { origin, savedAt } = record;
+      await storeReaderPage(answer, { origin, savedAt, onlyIfKept: true }).catch(() => null);
+    }
+  }
+}
+
+async function refreshReaderPagesIfDue() {
+  if (Date.now() - lastReaderRefresh < READER_REFRESH_INTERVAL_MS) return;
+  await refreshReaderPages();
+}
+
+/** After an online read of a page the editors did not select: keep it as a recent page. */
+async function keepRecentPageIfRead(key, response) {
+  if (!(RECENT_PAGES.count > 0) || !READER_PAGES_URL) return;
+  const isHtml = (response.headers.get("Content-Type") || "").startsWith("text/html");
+  if (response.status !== 200 || !isHtml || response.redirected) return;
+  const manifest = await loadManifest();
+  if (new URL(key, self.location.origin).search || (manifest && manifest.entries.has(key))) return;
+  const existing = (await loadReaderIndex()).get(key);
+  if (existing && existing.origin === "saved") return; // Kept already, and for longer.
+  await followAnswer(await askUntilSettled(key), "recent", now());
+  await dropOldRecentPages();
+}
+
+/** Recent pages beyond the site's count or age go, the oldest first. */
+async function dropOldRecentPages() {
+  const records = [...(await loadReaderIndex()).values()];
+  const oldest = now(Date.now() - RECENT_PAGES.maxAgeDays * DAY_MS);
+  const recent = records
+    .filter((record) => record.origin === "recent")
+    .sort((a, b) => b.savedAt.localeCompare(a.savedAt));
+  const kept = recent.slice(0, Math.max(RECENT_PAGES.count, 0));
+  const dropped = recent.filter(
+    (record) => !kept.includes(record) || (RECENT_PAGES.maxAgeDays > 0 && record.savedAt < oldest),
+  );
+  await dropReaderPages(dropped.map((record) => record.url));
+}
+
+/* ---------- Where a page came from: the network, or this device ---------- */
+
+// Tabs whose page this worker answered from Cache Storage, for their status notice.
+const deviceClientIds = new Set();
+const REMEMBERED_CLIENTS = 100;
+
+function rememberSource(clientId, fromDevice) {
+  if (!clientId) return;
+  deviceClientIds.delete(clientId);
+  if (!fromDevice) return;
+  deviceClientIds.add(clientId);
+  // Oldest first out: a long session must not grow this without bound.
+  if (deviceClientIds.size > REMEMBERED_CLIENTS) {
+    deviceClientIds.delete(deviceClientIds.values().next().value);
+  }
+}
+
+/* ---------- Forms sent offline: kept in IndexedDB, sent once the network is back ---------- */
+
+// undefined: not known since this worker started; true: queued forms wait to be sent.
+let outboxHasForms;
+let sending = null;
+let lastSendAttempt = 0;
+
+/** Only forms the server marked (formSubmitUrl) are queued: never logins or admin forms. */
+function routeFormSubmission(event, key) {
+  // Known not to be a queued form: the browser sends it without a detour.
+  if (currentManifest && readerRecords && !formSubmitUrlOf(key)) return;
+  event.respondWith(sendOrQueueForm(event, key));
+}
+
+async function sendOrQueueForm(event, key) {
+  await Promise.all([loadManifest(), loadReaderIndex()]);
+  const submitUrl = formSubmitUrlOf(key);
+  if (!submitUrl) return fetch(event.request);
+  // Read before the network has consumed the body.
+  const copy = event.request.clone();
+  try {
+    return await fetch(event.request);
+  } catch (error) {
+    return queueForm(copy, key, submitUrl).catch(() => unqueuedAnswer(key));
+  }
+}
+
+/** A body that could not be kept (storage refused): the reader is at least told they are offline. */
+async function unqueuedAnswer(key) {
+  return (await offlineFallback(key)) || Response.error();
+}
+
+function formSubmitUrlOf(key) {
+  const entry = currentManifest && currentManifest.entries.get(key);
+  const record = readerRecords && readerRecords.get(key);
+  const url = (entry && entry.kind === "page" && entry.formSubmitUrl) || (record && record.formSubmitUrl);
+  return canonicalKey(url);
+}
+
+/** Keeps a submission for later and answers with the "queued" page. */
+async function queueForm(request, key, submitUrl) {
+  const formData = await request.formData();
+  const title = await pageTitleOf(key);
+  const record = {
+    idempotencyKey: self.crypto.randomUUID(),
+    submitUrl,
+    pageUrl: key,
+    title,
+    fields: [...formData.entries()],
+    createdAt: now(),
+    state: "queued",
+  };
+  const id = await outboxRequest("readwrite", (outbox) => outbox.add(record));
+  outboxHasForms = true;
+  if (self.registration.sync) {
+    await self.registration.sync.register(FORMS_SYNC_TAG).catch(() => null);
+  }
+  await broadcast({ type: "wagtail-offline:form-queued", id, title });
+  return queuedPage(key);
+}
+
+async function queuedPage(key) {
+  const manifest = await loadManifest();
+  const queued = manifest && manifest.queuedUrl && (await matchPrecache(manifest.queuedUrl));
+  if (queued) return markedAsOurs(queued, { status: 202, statusText: "Accepted", marker: "queued" });
+  // An older manifest without the page: the fallback page at least says the reader is offline.
+  return (await offlineFallback(key)) || Response.error();
+}
+
+/** The page's title, for the notices: the reader index's, else the stored copy's <title>. */
+async function pageTitleOf(key) {
+  const record = readerRecords && readerRecords.get(key);
+  if (record && record.title) return record.title;
+  const cached = await matchOnDevice(key);
+  const match = cached && /<title[^>]*>([^<]*)<\/title>/i.exec(await cached.text());
+  return match ? decodeEntities(match[1].trim()) : key;
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== FORMS_SYNC_TAG || !CONFIG.active) return;
+  // A rejection asks the browser to try again later.
+  event.waitUntil(
+    sendQueuedForms().then((waiting) => {
+      if (waiting) throw new Error("Queued forms wait for the network.");
+    }),
+  );
+});
+
+/**
+ * Sends the queued forms; resolves to the number still waiting. One sender at a time in
+ * this worker; the idempotency key makes another worker's or tab's duplicate harmless.
+ */
+function sendQueuedForms() {
+  lastSendAttempt = Date.now();
+  sending = sending || sendEachQueuedForm().finally(() => (sending = null));
+  return sending;
+}
+
+async function sendQueuedFormsIfDue() {
+  if (Date.now() - lastSendAttempt < SEND_RETRY_INTERVAL_MS) return;
+  await sendQueuedForms();
+}
+
+async function sendEachQueuedForm() {
+  const queued = (await outboxRequest("readonly", (outbox) => outbox.getAll())).filter(
+    (record) => record.state === "queued",
+  );
+  outboxHasForms = queued.length > 0;
+  if (!queued.length || !CONFIG.csrfTokenUrl) return queued.length;
+  let token;
+  try {
+    token = await freshCsrfToken();
+  } catch (error) {
+    return queued.length; // Offline still.
+  }
+  for (const [index, record] of queued.entries()) {
+    if ((await sendForm(record, token)) === "later") return queued.length - index;
+  }
+  outboxHasForms = false;
+  return 0;
+}
+
+/** The reader's own token: a stored page carries an anonymous render's. */
+async function freshCsrfToken() {
+  const response = await fetch(absoluteUrl(CONFIG.csrfTokenUrl), {
+    credentials: "same-origin",
+    cache: "no-store",
+  });
+  if (!response.ok) throw new Error(`${CONFIG.csrfTokenUrl} answered ${response.status}.`);
+  return (await response.json()).token;
+}
+
+/** Sends one submission: "sent", "rejected" (kept with the server's errors) or "later". */
+async function sendForm(record, token) {
+  const body = new FormData();
+  for (const [name, value] of record.fields) {
+    if (name !== "csrfmiddlewaretoken") body.append(name, value);
+  }
+  body.append("csrfmiddlewaretoken", token);
+  let response;
+  try {
+    response = await fetch(absoluteUrl(record.submitUrl), {
+      method: "POST",
+      body,
+      credentials: "same-origin",
+      // The server stores a key once: a submission sent twice (a lost answer, two workers) counts once.
+      headers: { "Idempotency-Key": record.idempotencyKey, "X-CSRFToken": token },
+    });
+  } catch (error) {
+    return "later";
+  }
+  const answer = await response.json().catch(() => ({}));
+  if (response.status === 200 || response.status === 201) {
+    await outboxRequest("readwrite", (outbox) => outbox.delete(record.id));
+    const { id, title } = record;
+    await broadcast({ type: "wagtail-offline:form-sent", id, title, message: answer.message });
+    return "sent";
+  }
+  if (isWorthRetrying(response.status)) return "later";
+  // Never dropped: the reader sees what the server said and still has what they typed.
+  const errors = answer.errors || {};
+  const message = String(answer.message || "");
+  const rejected = { ...record, state: "rejected", message, errors };
+  await outboxRequest("readwrite", (outbox) => outbox.put(rejected));
+  const { id, title } = record;
+  await broadcast({ type: "wagtail-offline:form-rejected", id, title, message, errors });
+  return "rejected";
+}
+
+/** A server that is down or busy, or a token refused (a cookie not stored yet), may accept it later. */
+function isWorthRetrying(status) {
+  return status >= 500 || status === 403 || status === 408 || status === 429;
+}
+
+function openOutbox() {
+  return new Promise((resolve, reject) => {
+    const opening = self.indexedDB.open(OUTBOX_DB, 1);
+    opening.onupgradeneeded = () => {
+      opening.result.createObjectStore(OUTBOX_STORE, { keyPath: "id", autoIncrement: true });
+    };
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+}
+
+/** Runs one request on the outbox in a transaction of its own; resolves once it committed. */
+async function outboxRequest(mode, makeRequest) {
+  const db = await openOutbox();
+  try {
+    return await new Promise((resolve, reject) => {
+      const transaction = db.transaction(OUTBOX_STORE, mode);
+      const request = makeRequest(transaction.objectStore(OUTBOX_STORE));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/* ---------- Messages from the site's pages ---------- */
+
+// Each answers on the message's port.
+const MESSAGE_HANDLERS = {
+  "wagtail-offline:state": () => deviceState(),
+  "wagtail-offline:save": (data) => savePage(data.url),
+  "wagtail-offline:remove": async (data) => {
+    await dropReaderPages([canonicalKey(data.url)]);
+    return { state: "removed" };
+  },
+  "wagtail-offline:repair": async () => {
+    await repairMissing({ retryFailures: true });
+    return { state: "repaired" };
+  },
+  "wagtail-offline:refresh": async () => {
+    await refreshReaderPages();
+    return { state: "refreshed" };
+  },
+  "wagtail-offline:send-forms": async () => {
+    const waiting = await sendQueuedForms();
+    return { state: waiting ? "waiting" : "sent", waiting };
+  },
+  "wagtail-offline:source": (data, event) => ({
+    fromDevice: Boolean(event.source && deviceClientIds.has(event.source.id)),
+  }),
+};
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (!CONFIG.active || !Object.prototype.hasOwnProperty.call(MESSAGE_HANDLERS, data.type)) return;
+  const port = event.ports && event.ports[0];
+  const reply = (answer) => port && port.postMessage(answer);
+  event.waitUntil(
+    Promise.resolve()
+      .then(() => MESSAGE_HANDLERS[data.type](data, event))
+      .then(reply, (error) => reply({ state: "failed", message: String(error.message || error) })),
+  );
+});
 
 /* ---------- Removing itself: the kill switch, and a site without the plugin ---------- */
 
+// Set once the worker removes itself: nothing may create a cache of ours after that.
+let removed = false;
+
 /** Removes every cache of ours, unregisters and reloads the open tabs. */
 async function removeSelf() {
+  removed = true;
   await self.clients.claim();
   await deleteCaches(() => true);
   await self.registration.unregister();
@@ -300,13 +1058,30 @@ let currentManifest = null;
 function setManifest(manifest) {
   // Only the entries install would store: routing never trusts an invalid one.
   const entries = manifest.entries.filter(isValidEntry);
-  const byKind = (kind) => entries.find((entry) => entry.kind === kind) || {};
+  const byKind = (kind) => entries.filter((entry) => entry.kind === kind).map((entry) => entry.url);
+  const stored = new Set(entries.map((entry) => entry.url));
   currentManifest = {
     version: manifest.version,
+    builtAt: manifest.builtAt || null,
     entries: new Map(entries.map((entry) => [entry.url, entry])),
-    fallbackUrl: byKind("fallback").url,
+    fallbacks: localeFallbacks(manifest.fallbacks, stored),
+    fallbackUrls: byKind("fallback"),
+    queuedUrl: byKind("queued")[0],
   };
   return currentManifest;
+}
+
+/** The manifest's fallback page per URL prefix, longest prefix first, stored ones only. */
+function localeFallbacks(fallbacks, stored) {
+  return (Array.isArray(fallbacks) ? fallbacks : [])
+    .filter((fallback) => fallback && typeof fallback.prefix === "string" && stored.has(fallback.url))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/** The fallback pages to try for a URL: its locale's first, then any the manifest has. */
+function fallbackUrlsFor(manifest, key) {
+  const ofLocale = manifest.fallbacks.filter((fallback) => key.startsWith(fallback.prefix));
+  return [...ofLocale.map((fallback) => fallback.url), ...manifest.fallbackUrls];
 }
 
 async function loadManifest() {
@@ -325,6 +1100,12 @@ function isSavedPage(manifest, key) {
 function isSavedAsset(manifest, key) {
   const entry = manifest.entries.get(key);
   return Boolean(entry && (entry.kind === "asset" || entry.kind === "document"));
+}
+
+/** Whether a subresource may be on the device; when the lists are not read yet, look. */
+function mayBeOnDevice(key) {
+  if (!currentManifest || !readerRecords) return true;
+  return isSavedAsset(currentManifest, key) || readerAssetKeys.has(key);
 }
 
 /* ---------- Helpers ---------- */
@@ -367,6 +1148,17 @@ function isValidEntry(entry) {
 /** Reads the precache without creating it (caches.open would, after the kill switch). */
 async function matchPrecache(key) {
   return (await caches.match(key, { cacheName: PRECACHE })) || null;
+}
+
+/** The editors' copy first (kept freshest by updates), else the reader's own. */
+async function matchOnDevice(key) {
+  return (await matchPrecache(key)) || (await caches.match(key, { cacheName: READER_CACHE })) || null;
+}
+
+/** A same-origin path exactly as the server spells keys; null for anything else. */
+function canonicalKey(value) {
+  if (typeof value !== "string" || !value) return null;
+  return isValidEntry({ url: value }) ? value : null;
 }
 
 /** Only complete, shareable answers are stored. */
@@ -431,8 +1223,7 @@ async function forEachLimited(items, limit, callback) {
 /** Tells the open pages and the server which entries could not be stored. */
 async function reportFailures(failures) {
   const message = { type: "wagtail-offline:precache-failed", version: CONFIG.version, failures };
-  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-  windows.forEach((client) => client.postMessage(message));
+  await broadcast(message);
   if (!CONFIG.reportUrl) return;
   await fetch(CONFIG.reportUrl, {
     method: "POST",
@@ -440,4 +1231,40 @@ async function reportFailures(failures) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(message),
   }).catch(() => null);
+}
+
+/** Every window of this origin hears it, also those this worker does not control yet. */
+async function broadcast(message) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  windows.forEach((client) => client.postMessage(message));
+}
+
+/** Like the browser's own, so that one check recognises both. */
+function quotaError() {
+  const error = new Error("Not enough storage left.");
+  error.name = "QuotaExceededError";
+  return error;
+}
+
+function isQuotaError(error) {
+  return Boolean(error && error.name === "QuotaExceededError");
+}
+
+/** An ISO 8601 time: sorts as text. */
+function now(time = Date.now()) {
+  return new Date(time).toISOString();
+}
+
+function sleep(milliseconds) {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** The few entities a <title> holds; the notices show text, never markup. */
+function decodeEntities(text) {
+  const named = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
+  return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (entity, name) => {
+    if (name[0] !== "#") return named[name.toLowerCase()] || entity;
+    const code = name[1].toLowerCase() === "x" ? parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+  });
 }

@@ -8,7 +8,7 @@ from ...checks import rebuild_blockers
 from ...manifest import ManifestError, preview_site_manifest, rebuild_site_manifest
 from ...models import OfflineManifest
 
-KINDS = ("page", "document", "asset", "fallback", "listing")
+KINDS = ("page", "document", "asset", "fallback", "listing", "queued")
 
 
 def kib(size):

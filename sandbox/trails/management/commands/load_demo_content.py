@@ -1,4 +1,5 @@
-"""Creates the demo trail guide: pages, generated maps and photos, offline settings, an admin.
+"""Creates the demo trail guide: pages, a report form, generated maps and photos, offline
+settings with a home-screen icon, an admin.
 
 Idempotent: each page is looked up by its slug and created only if it is missing, so running
 it again leaves an existing guide (and editors' changes to it) as it is.
@@ -13,11 +14,13 @@ from django.core.management.base import BaseCommand, CommandError
 from wagtail.images.models import Image
 from wagtail.models import Page, PageViewRestriction, Site
 
-from trails.demo_images import draw_map, draw_photo
+from trails.demo_images import draw_icon, draw_map, draw_photo
 from trails.models import (
     ConditionsPage,
     HomePage,
     InfoPage,
+    ReportFormField,
+    ReportPage,
     TrailIndexPage,
     TrailPage,
     TrailPhoto,
@@ -123,6 +126,40 @@ GALLERY_CAPTIONS = ["Setting off", "On the tops", "The way back down"]
 EXTRA_URLS = ["/static/trails/gpx/fell-trails.gpx"]
 BYPASS_PREFIXES = ["/api/"]
 
+# "Report a path problem": saved for offline reading, and a report sent without signal is
+# kept on the walker's phone and sent once they are back in range.
+REPORT_FIELDS = [
+    {
+        "label": "Trail",
+        "field_type": "dropdown",
+        "choices": "\n".join(trail["title"] for trail in TRAILS) + "\nSomewhere else",
+    },
+    {
+        "label": "Where",
+        "field_type": "singleline",
+        "help_text": "A landmark, a grid reference or the step of the directions.",
+    },
+    {
+        "label": "What is wrong",
+        "field_type": "multiline",
+        "help_text": "A fallen wall, a missing waymark, a bridge washed away…",
+    },
+    {
+        "label": "Your email",
+        "field_type": "email",
+        "required": False,
+        "help_text": "Optional: only if you would like an answer from the rangers.",
+    },
+]
+
+# The site's offline settings for readers: recently read pages, and the home-screen app.
+RECENT_PAGES = 10
+RECENT_PAGES_DAYS = 14
+APP_NAME = "Fell Trails: walks for the high moors"
+APP_SHORT_NAME = "Fell Trails"
+THEME_COLOR = "#2f6f4f"
+BACKGROUND_COLOR = "#f6f7f4"
+
 
 class Command(BaseCommand):
     help = "Create the demo trail guide with generated images, offline settings and an admin."
@@ -201,6 +238,7 @@ class Command(BaseCommand):
             '<p><a href="/offline/">See the pages you can read without signal</a>, '
             "or try again when you are back in range.</p>",
         )
+        self.ensure_report_page(home)
         self.configure_offline(home, fallback)
         self.ensure_admin()
         self.report()
@@ -253,6 +291,24 @@ class Command(BaseCommand):
     def ensure_page(self, parent, model, **fields):
         return self.find(parent, fields["slug"], model) or self.add(
             parent, model(**fields)
+        )
+
+    def ensure_report_page(self, home):
+        return self.ensure_page(
+            home,
+            ReportPage,
+            title="Report a path problem",
+            slug="report",
+            offline_available=True,
+            search_description="Tell the rangers about a problem on a trail.",
+            intro="<p>Found a fallen wall, a missing waymark or a flooded path? Tell "
+            "the rangers. No signal on the hill? Send it anyway: your phone keeps the "
+            "report and sends it when you are back in range.</p>",
+            thank_you_text="<p>Thank you: the rangers have your report.</p>",
+            to_address="rangers@example.com",
+            from_address="reports@example.com",
+            subject="A path problem reported on Fell Trails",
+            form_fields=[ReportFormField(**field) for field in REPORT_FIELDS],
         )
 
     def ensure_trail(self, parent, trail, number):
@@ -326,6 +382,17 @@ class Command(BaseCommand):
                 OfflineBypassPrefix.objects.create(
                     settings=offline_settings, path=prefix
                 )
+        # Set once, with the icon: an editor's later changes to these are kept.
+        if offline_settings.app_icon_id is None:
+            offline_settings.reader_saving = True
+            offline_settings.recent_pages = RECENT_PAGES
+            offline_settings.recent_pages_days = RECENT_PAGES_DAYS
+            offline_settings.app_name = APP_NAME
+            offline_settings.app_short_name = APP_SHORT_NAME
+            offline_settings.theme_color = THEME_COLOR
+            offline_settings.background_color = BACKGROUND_COLOR
+            offline_settings.app_icon = self.image("App icon", draw_icon(), "PNG")
+            offline_settings.save()
 
     def ensure_admin(self):
         User = get_user_model()
