@@ -1,4 +1,4 @@
-"""Takes the screenshots of the README and docs/admin.md from the demo sandbox.
+"""Takes the screenshots of the README, docs/admin.md and docs/readers.md from the demo sandbox.
 
     .venv/bin/python scripts/screenshots.py        # a fresh sandbox on a free port, stopped after
     .venv/bin/python scripts/screenshots.py URL    # a sandbox already running at URL
@@ -181,11 +181,33 @@ def reader_screens(browser, base):
         polling=500,
         timeout=120_000,
     )
+    # A trail the editors did not choose, saved by the reader.
+    reader.goto(f"{base}/coming-soon/high-cup-nick/")
+    reader.get_by_role("button", name="Save for offline").click()
+    reader.get_by_role("button", name="Saved · Remove").wait_for(timeout=60_000)
+
     reader.context.set_offline(True)
     reader.goto(f"{base}/offline/")
     save(reader, "offline-listing.png")
+    reader.get_by_role("heading", name="This device").scroll_into_view_if_needed()
+    save(reader, "reader-listing.png")
     reader.goto(f"{base}/trails/kinder-downfall/")
     save(reader, "offline-trail.png")
+    reader.goto(f"{base}/coming-soon/high-cup-nick/")
+    reader.get_by_text("This page was loaded from your device").wait_for()
+    save(reader, "reader-saved-offline.png")
+
+    # A report sent with no signal: kept, then sent once the network is back.
+    reader.context.set_offline(False)
+    reader.goto(f"{base}/report/")
+    reader.context.set_offline(True)
+    reader.get_by_label("Where").fill("The stile below the trig point")
+    reader.get_by_label("What is wrong").fill("The top step is broken.")
+    with reader.expect_navigation():
+        reader.get_by_role("button", name="Send the report").click()
+    reader.get_by_text("You do not need to send it again.").wait_for()
+    save(reader, "reader-form-queued.png")
+    reader.context.set_offline(False)
     reader.close()
 
 

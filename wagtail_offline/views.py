@@ -382,7 +382,7 @@ def app_manifest(request):
 @require_GET
 def queued(request):
     """The page readers see after sending a form offline: it is kept and sent later."""
-    return render(request, "wagtail_offline/queued.html", {})
+    return render(request, "wagtail_offline/queued.html", site_look(request))
 
 
 @require_GET

@@ -291,3 +291,38 @@ def test_the_reader_sees_why_a_form_sent_offline_was_refused(
     expect(notice.get_by_role("listitem")).to_contain_text(
         ["email: Enter a valid email address."]
     )
+
+
+def test_a_refused_form_is_shown_in_a_tab_opened_later_until_the_reader_lets_it_go(
+    page, trail_site, report_form
+):
+    base = trail_site["url"]
+    other_tab = page.context.new_page()
+    other_tab.goto(base + "/trails/")
+    send_form_offline(page, base, email="not an address")
+    page.context.set_offline(False)
+    expect(other_tab.locator(".wagtail-offline-notice--form-rejected")).to_be_visible()
+    other_tab.close()
+
+    # A tab opened later: the refusal is still there, with what the reader typed.
+    page.goto(base + "/trails/")
+    notice = page.locator(".wagtail-offline-notice--form-rejected")
+    expect(notice).to_contain_text("“Report a fallen tree” was refused:")
+    notice.get_by_text("What you filled in").click()
+    expect(notice.locator("dl")).to_contain_text("Below the ridge")
+    expect(notice.locator("dl")).not_to_contain_text("csrfmiddlewaretoken")
+    notice.get_by_role("button", name="Dismiss").click()
+
+    # Let go: neither the worker nor a later tab keeps it.
+    page.goto(base + "/trails/")
+    page.wait_for_timeout(1000)  # Time for the worker's answer, which must not come.
+    expect(page.locator(".wagtail-offline-notice--form-rejected")).to_have_count(0)
+    forms = page.evaluate(
+        """() => new Promise((resolve) => {
+            const channel = new MessageChannel();
+            channel.port1.onmessage = (event) => resolve(event.data);
+            navigator.serviceWorker.controller.postMessage(
+                { type: "wagtail-offline:forms" }, [channel.port2]);
+        })"""
+    )
+    assert forms == {"forms": []}

@@ -829,7 +829,7 @@ async function queueForm(request, key, submitUrl) {
   if (self.registration.sync) {
     await self.registration.sync.register(FORMS_SYNC_TAG).catch(() => null);
   }
-  await broadcast({ type: "wagtail-offline:form-queued", id, title });
+  await broadcast({ type: "wagtail-offline:form-queued", id, title, url: key });
   return queuedPage(key);
 }
 
@@ -926,8 +926,7 @@ async function sendForm(record, token) {
   const answer = await response.json().catch(() => ({}));
   if (response.status === 200 || response.status === 201) {
     await outboxRequest("readwrite", (outbox) => outbox.delete(record.id));
-    const { id, title } = record;
-    await broadcast({ type: "wagtail-offline:form-sent", id, title, message: answer.message });
+    await broadcast({ ...formSummary(record), type: "wagtail-offline:form-sent", message: answer.message });
     return "sent";
   }
   if (isWorthRetrying(response.status)) return "later";
@@ -936,9 +935,29 @@ async function sendForm(record, token) {
   const message = String(answer.message || "");
   const rejected = { ...record, state: "rejected", message, errors };
   await outboxRequest("readwrite", (outbox) => outbox.put(rejected));
-  const { id, title } = record;
-  await broadcast({ type: "wagtail-offline:form-rejected", id, title, message, errors });
+  await broadcast({ ...formSummary(rejected), type: "wagtail-offline:form-rejected" });
   return "rejected";
+}
+
+/** What a page shows of a kept submission: never its files, nor the stale CSRF token. */
+function formSummary(record) {
+  const { id, title, pageUrl, state, message, errors } = record;
+  const values = record.fields
+    .filter(([name, value]) => name !== "csrfmiddlewaretoken" && typeof value === "string" && value)
+    .map(([name, value]) => ({ name, value }));
+  return { id, title, url: pageUrl, state, message, errors, values };
+}
+
+/** The kept submissions, queued or rejected: a page opened later still shows them. */
+async function keptForms() {
+  const records = await outboxRequest("readonly", (outbox) => outbox.getAll());
+  return { forms: records.map(formSummary) };
+}
+
+/** The reader read what the server refused and let it go. */
+async function discardForm(id) {
+  await outboxRequest("readwrite", (outbox) => outbox.delete(Number(id)));
+  return { state: "discarded" };
 }
 
 /** A server that is down or busy, or a token refused (a cookie not stored yet), may accept it later. */
@@ -995,6 +1014,8 @@ const MESSAGE_HANDLERS = {
     const waiting = await sendQueuedForms();
     return { state: waiting ? "waiting" : "sent", waiting };
   },
+  "wagtail-offline:forms": () => keptForms(),
+  "wagtail-offline:discard-form": (data) => discardForm(data.id),
   "wagtail-offline:source": (data, event) => ({
     fromDevice: Boolean(event.source && deviceClientIds.has(event.source.id)),
   }),
@@ -1017,14 +1038,26 @@ self.addEventListener("message", (event) => {
 // Set once the worker removes itself: nothing may create a cache of ours after that.
 let removed = false;
 
-/** Removes every cache of ours, unregisters and reloads the open tabs. */
+/**
+ * Removes every cache of ours and the outbox (nothing would ever send it: what readers
+ * kept there must not stay on their device), unregisters and reloads the open tabs.
+ */
 async function removeSelf() {
   removed = true;
   await self.clients.claim();
   await deleteCaches(() => true);
+  await deleteOutbox();
   await self.registration.unregister();
   const windows = await self.clients.matchAll({ type: "window" });
   await Promise.all(windows.map((client) => client.navigate(client.url).catch(() => null)));
+}
+
+function deleteOutbox() {
+  return new Promise((resolve) => {
+    const deleting = self.indexedDB.deleteDatabase(OUTBOX_DB);
+    // Blocked by an open tab's connection: it goes once that closes. Never fail the removal.
+    deleting.onsuccess = deleting.onerror = deleting.onblocked = () => resolve();
+  });
 }
 
 let lastRemovalCheck = 0;

@@ -209,7 +209,14 @@
       if (!target) return;
       // Only when the reader asks: a reload by itself could lose what they typed.
       if (target.hasAttribute("data-wagtail-offline-reload")) location.reload();
-      if (target.hasAttribute("data-wagtail-offline-dismiss")) target.closest(".wagtail-offline-notice").remove();
+      if (!target.hasAttribute("data-wagtail-offline-dismiss")) return;
+      const notice = target.closest(".wagtail-offline-notice");
+      // A refused submission dismissed is one the reader let go: the worker forgets it too.
+      if (notice.dataset.formId) {
+        const id = Number(notice.dataset.formId);
+        if (workers && workers.controller) workers.controller.postMessage({ type: PREFIX + "discard-form", id: id });
+      }
+      notice.remove();
     });
   }
 
@@ -258,6 +265,14 @@
         if (list) list.append(item);
       });
     });
+    // What they typed, so that nothing is lost even once they let the submission go.
+    const filled = notice.querySelector('[data-wagtail-offline-slot="values"]');
+    (data.values || []).forEach(function (field) {
+      const item = render("form-value", { field: field.name, value: field.value });
+      if (filled && item) filled.append(item);
+    });
+    if (filled && filled.children.length) filled.closest("details").hidden = false;
+    notice.dataset.formId = String(data.id);
     const link = notice.querySelector('[data-wagtail-offline-slot="link"]');
     if (link && isSitePath(data.url)) {
       link.querySelector("a").href = data.url;
@@ -274,7 +289,7 @@
     let hadController = Boolean(workers.controller);
     workers.addEventListener("controllerchange", function () {
       // The first worker taking over a page is no update; a later one is.
-      if (hadController) showNotice("updated", "updated");
+      if (hadController) showNotice("updated", "site-updated");
       hadController = true;
       refreshState();
     });
@@ -302,6 +317,17 @@
       });
       // Forms kept while offline go now; the worker also tries when the network returns.
       if (navigator.onLine) tell("send-forms");
+      // A tab opened later still shows what is waiting, and what the site refused.
+      if (notices) {
+        ask({ type: PREFIX + "forms" }).then(function (answer) {
+          ((answer && answer.forms) || []).forEach(function (form) {
+            const type = form.state === "rejected" ? "form-rejected" : "form-queued";
+            if (!notices.querySelector('[data-notice="form:' + form.id + '"]')) {
+              showFormNotice(Object.assign({}, form, { type: PREFIX + type }));
+            }
+          });
+        });
+      }
     }
   }
 
