@@ -130,12 +130,16 @@ def worker_size():
     return Result(
         name="#4 worker script, gzip -9",
         value=f"{compressed / 1024:.2f} KiB",
-        goal="<= 6 KiB",
-        passed=compressed <= 6 * 1024,
+        # 6 KiB until issue 10 added the readers' features (saved and recent pages, the
+        # form queue, the device's state): each piece's bytes are rows of their own.
+        goal="<= 16 KiB",
+        passed=compressed <= 16 * 1024,
         notes=[
             f"GET /sw.js ({len(config):,} bytes, the site's configuration) plus the code it "
             f"imports from {code_url} ({len(code):,} bytes): {len(body):,} bytes, "
-            f"{compressed:,} gzipped."
+            f"{compressed:,} gzipped. The code's URL is immutable: a returning reader "
+            f"downloads it once per plugin upgrade; each update re-downloads only /sw.js "
+            f"({len(gzip.compress(config, compresslevel=9)):,} bytes gzipped)."
         ],
     )
 

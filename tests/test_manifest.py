@@ -62,6 +62,9 @@ def test_critical_set_holds_the_fallback_and_listing_with_their_assets(site, tra
         "/offline/app.webmanifest",  # so that the installed site opens offline
         "/static/wagtail_offline/offline.css",
         "/static/wagtail_offline/register.js",
+        # The readers' tools on those pages: the status region, the listing's search.
+        "/static/wagtail_offline/reader.css",
+        "/static/wagtail_offline/reader.js",
     }
 
 

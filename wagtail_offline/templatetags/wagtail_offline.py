@@ -26,7 +26,8 @@ def offline_head(context):
         app_manifest_url = reverse("wagtail_offline:app_manifest")
     except NoReverseMatch:  # The URLs are not installed; the W002 check says so.
         return ""
-    offline_settings = OfflineSettings.for_site(site)
+    # Per request: {% offline_status %} and the save button read the same settings.
+    offline_settings = OfflineSettings.for_request(request)
     return render_to_string(
         "wagtail_offline/head.html",
         {
