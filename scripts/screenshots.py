@@ -189,7 +189,9 @@ def reader_screens(browser, base):
     reader.context.set_offline(True)
     reader.goto(f"{base}/offline/")
     save(reader, "offline-listing.png")
-    reader.get_by_role("heading", name="This device").scroll_into_view_if_needed()
+    reader.get_by_role(
+        "heading", name="This device", exact=True
+    ).scroll_into_view_if_needed()
     save(reader, "reader-listing.png")
     reader.goto(f"{base}/trails/kinder-downfall/")
     save(reader, "offline-trail.png")

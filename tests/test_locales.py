@@ -6,7 +6,7 @@ import pytest
 from wagtail.models import Locale
 
 from tests.factories import StandardPageFactory
-from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.manifest import manifest_version, rebuild_site_manifest
 from wagtail_offline.models import OfflineSettings
 
 
@@ -91,18 +91,25 @@ def test_a_locale_without_a_public_translation_gets_the_default_fallback(
     assert fallback_entries(manifest) == {"/offline-help/"}
 
 
-def test_a_new_locale_is_a_new_version_even_when_no_entry_changes(
-    site, home, trails, i18n
-):
+def test_a_new_locale_is_a_new_version(site, home, trails, i18n):
     before = rebuild_site_manifest(site)
     translate(home, i18n, "Accueil")  # No offline page, no fallback page of its own.
     after = rebuild_site_manifest(site)
-    assert after.entries == before.entries
     assert after.extras["fallbacks"] == [
         {"prefix": "/fr/", "url": "/offline/unavailable/"},
         {"prefix": "/", "url": "/offline/unavailable/"},
     ]
     assert after.version != before.version
+
+
+def test_the_extras_alone_change_the_version(site, trails):
+    # A fallback moved to another locale's prefix, every entry the same: readers must
+    # still get the new mapping.
+    entries = rebuild_site_manifest(site).entries
+    one = {"fallbacks": [{"prefix": "/", "url": "/offline/unavailable/"}]}
+    other = {"fallbacks": [{"prefix": "/fr/", "url": "/offline/unavailable/"}]}
+    assert manifest_version(entries, one) != manifest_version(entries, other)
+    assert manifest_version(entries, one) == manifest_version(entries, dict(one))
 
 
 def test_a_site_with_one_locale_has_one_fallback(site, trails):
@@ -124,3 +131,48 @@ def test_the_listing_marks_each_sections_language(client, site, home, trails, i1
     french = html.index('<section class="wagtail-offline__section" lang="fr">')
     assert english < html.index('href="/trails/ridge/"') < french
     assert french < html.index('href="/fr/sentiers/crete/"')
+
+
+def test_each_language_has_its_listing_in_its_own_words_precached(
+    client, site, home, trails, i18n
+):
+    ridge = StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge")
+    translate(home, i18n, "Accueil")
+    translate(trails, i18n, "Sentiers", slug="sentiers")
+    translate(ridge, i18n, "Crête", slug="crete")
+    manifest = rebuild_site_manifest(site)
+    assert manifest.extras["listings"] == [
+        {"language": "en", "url": "/offline/en/"},
+        {"language": "fr", "url": "/offline/fr/"},
+    ]
+    listings = {e["url"] for e in manifest.entries if e["kind"] == "listing"}
+    assert listings == {"/offline/", "/offline/en/", "/offline/fr/"}
+    assert all(e["critical"] for e in manifest.entries if e["url"] in listings)
+
+    french = client.get("/offline/fr/").content.decode()
+    assert '<html lang="fr">' in french
+    assert "Disponible hors ligne" in french  # The listing's own words, in French.
+    assert ">Sentiers</a>" in french and ">Crête</a>" in french
+    assert ">Trails</a>" not in french and ">Ridge walk</a>" not in french
+    assert 'href="/fr/"' in french  # Back to the French home page.
+    assert 'href="/fr/sentiers/crete/"' in french
+
+    english = client.get("/offline/en/").content.decode()
+    assert ">Ridge walk</a>" in english and ">Crête</a>" not in english
+    # The whole listing links each language's, named in its own language.
+    whole = client.get("/offline/").content.decode()
+    assert 'href="/offline/fr/" hreflang="fr" lang="fr">français</a>' in whole
+    assert ">Ridge walk</a>" in whole and ">Crête</a>" in whole
+
+
+def test_a_language_the_site_does_not_have_is_not_found(client, site, trails, i18n):
+    rebuild_site_manifest(site)
+    assert client.get("/offline/de/").status_code == 404
+    assert client.get("/offline/fr/").status_code == 404  # No French home page yet.
+
+
+def test_a_site_in_one_language_has_one_listing(client, site, trails):
+    manifest = rebuild_site_manifest(site)
+    assert manifest.extras["listings"] == []
+    assert client.get("/offline/en/").status_code == 404
+    assert "hreflang" not in client.get("/offline/").content.decode()

@@ -8,6 +8,37 @@ from wagtail.models import Page
 from .selection import is_public_live_page, site_root_paths
 
 
+def locale_roots(site, root_paths=None):
+    """The live home pages of ``site`` in each of its locales, by language code.
+
+    Empty for a site in one language: it has no listing per language. ``root_paths``:
+    ``site_root_paths(site)`` when the caller has them.
+    """
+    root_paths = site_root_paths(site) if root_paths is None else root_paths
+    if len(root_paths) < 2:
+        return {}
+    roots = {
+        root.locale.language_code: root
+        for root in Page.objects.filter(path__in=root_paths)
+        .live()
+        .select_related("locale")
+    }
+    return roots if len(roots) > 1 else {}
+
+
+def locale_listings(site):
+    """[{"language", "url"}]: the listing in each of the site's languages, when it has several."""
+    from django.urls import reverse
+
+    return [
+        {
+            "language": language,
+            "url": reverse("wagtail_offline:listing_in_language", args=[language]),
+        }
+        for language in sorted(locale_roots(site))
+    ]
+
+
 def locale_fallbacks(site, default_url):
     """[{"prefix", "url"}] per locale root of ``site``, longest prefix first, "/" last.
 

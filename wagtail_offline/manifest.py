@@ -30,7 +30,7 @@ from wagtail.models import Page, Site
 
 from . import app_manifest, conf
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
-from .fallbacks import locale_fallbacks
+from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
 from .models import (
     OfflineExtraURL,
@@ -669,6 +669,7 @@ def assemble(site, client, snapshots, offline_ids):
     web_app = app_manifest.build(assembly, offline_settings)
     app_manifest.add_entry(assembly, web_app)
     fallbacks = locale_fallbacks(site, fallback_url(site))
+    listings = locale_listings(site)
     listing_url = reverse("wagtail_offline:listing")
     queued_url = reverse(
         "wagtail_offline:queued"
@@ -676,6 +677,7 @@ def assemble(site, client, snapshots, offline_ids):
     for url, kind in (
         *_unique((fallback["url"], "fallback") for fallback in fallbacks),
         (listing_url, "listing"),
+        *((listing["url"], "listing") for listing in listings),
         (queued_url, "queued"),
     ):
         try:
@@ -706,7 +708,7 @@ def assemble(site, client, snapshots, offline_ids):
     add_form_submit_urls(assembly, snapshots)
     add_extra_urls(assembly, offline_settings)
     entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
-    extras = {"fallbacks": fallbacks, "appManifest": web_app}
+    extras = {"fallbacks": fallbacks, "appManifest": web_app, "listings": listings}
     return entries, assembly.problems, assembly.page_summaries(), extras
 
 

@@ -28,4 +28,10 @@ urlpatterns = [
         form_queue.form_submission,
         name="form_submission",
     ),
+    # Last: a language code never shadows the plugin's own paths above.
+    re_path(
+        r"^offline/(?P<language_code>[a-z]{2,3}(?:-[a-z0-9]{1,8})*)/$",
+        views.listing,
+        name="listing_in_language",
+    ),
 ]

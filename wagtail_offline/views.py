@@ -18,6 +18,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
@@ -26,6 +27,7 @@ from . import conf, serving_cache
 from .app_manifest import CONTENT_TYPE as APP_MANIFEST_CONTENT_TYPE
 from .app_manifest import serialise as serialise_app_manifest
 from .app_manifest import site_display_name
+from .fallbacks import locale_roots
 from .manifest import never_offline_prefixes, site_bypass_prefixes, site_relative_url
 from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 from .reader_pages import BadURLs, answer_reader_pages, checked_urls
@@ -270,8 +272,10 @@ def manifest(request, version):
     return _respond(request, payload, "application/json", IMMUTABLE, f'"{version}"')
 
 
-def listed_pages(site):
+def listed_pages(site, roots=None):
     """The offline pages of ``site`` in sections, one per top-level page (and home page).
+
+    ``roots``: the paths of the home pages whose pages are listed (every locale's if None).
 
     A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
     page (None when only pages below it are offline) and ``pages`` the items below it,
@@ -297,7 +301,8 @@ def listed_pages(site):
     def section_path(page):
         return page.path[:section_length] if page.depth > root.depth else page.path
 
-    roots = tuple(site_root_paths(site))  # The site's root and its translations.
+    # The site's root and its translations.
+    roots = tuple(roots or site_root_paths(site))
     pages = [page for page in pages if page.path.startswith(roots)]
     tops = {
         top.path: top
@@ -343,14 +348,51 @@ def site_look(request, site=None):
 
 
 @require_GET
-def listing(request):
-    """``/offline/``: what can be read offline, like a sitemap for people."""
+def listing(request, language_code=None):
+    """``/offline/``: what can be read offline, like a sitemap for people.
+
+    On a site in several languages, ``/offline/<language>/`` lists the pages of that
+    locale, in its language; ``/offline/`` lists them all.
+    """
     site = _site_or_404(request)
-    return render(
-        request,
-        "wagtail_offline/listing.html",
-        {**site_look(request, site), "sections": listed_pages(site)},
-    )
+    root_paths = site_root_paths(site)
+    roots = locale_roots(site, root_paths)
+    languages = [
+        {
+            "code": code,
+            "name": _language_name(code),
+            "url": reverse("wagtail_offline:listing_in_language", args=[code]),
+        }
+        for code in sorted(roots)
+    ]
+    context = {**site_look(request, site), "languages": languages}
+    if language_code is None:
+        return render(
+            request,
+            "wagtail_offline/listing.html",
+            {**context, "sections": listed_pages(site, roots=root_paths)},
+        )
+    root = roots.get(language_code)
+    if root is None:
+        raise Http404("This site has no pages in this language.")
+    with translation.override(language_code):
+        return render(
+            request,
+            "wagtail_offline/listing.html",
+            {
+                **context,
+                "language_code": language_code,
+                "home_url": site_relative_url(root, site) or context.get("home_url"),
+                "sections": listed_pages(site, roots=[root.path]),
+            },
+        )
+
+
+def _language_name(code):
+    try:
+        return translation.get_language_info(code)["name_local"]
+    except KeyError:
+        return code
 
 
 @require_GET

@@ -95,3 +95,6 @@ WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "trails/password_required.html"
 
 # Reports sent through "Report a path problem" are printed in the server's log, not mailed.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The offline listing, the built-in fallback and the queued-form page wear the guide's look.
+WAGTAIL_OFFLINE_BASE_TEMPLATE = "trails/base.html"
