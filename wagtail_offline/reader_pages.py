@@ -250,8 +250,12 @@ def answer_reader_pages(request, site, urls):
 
 
 def mark_out_of_date(rows):
-    """Renders that no longer say what the page needs: rendered again when next asked for."""
-    rows.update(source=OUT_OF_DATE)
+    """Renders that no longer say what the page needs: rendered again when next asked for.
+
+    ``rendered_at`` moves on too: a render that began before the change (and may list media
+    made private since) is then older than the row, and is not stored.
+    """
+    rows.update(source=OUT_OF_DATE, rendered_at=timezone.now(), requested_at=None)
 
 
 def _stored_rows(site, pages):

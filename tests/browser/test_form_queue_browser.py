@@ -12,7 +12,7 @@ from tests.browser.worker_messages import (
 )
 from tests.factories import FormFieldFactory, FormPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineFormSubmission
+from wagtail_offline.models import OfflineFormSubmission, OfflineSettings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,3 +109,29 @@ def test_a_rejected_submission_is_kept_with_its_errors(page, trail_site, report_
     # Not sent again and again: the reader has to correct it.
     page.goto(base + "/trails/")
     assert len(outbox(page)) == 1 and submissions(report_form) == 0
+
+
+def test_switching_the_site_off_deletes_the_outbox_with_what_readers_typed(
+    page, trail_site, report_form
+):
+    base = trail_site["url"]
+    send_offline(page, base, "Below the ridge")
+    assert [record["state"] for record in outbox(page)] == ["queued"]
+    offline_settings = OfflineSettings.for_site(trail_site["site"])
+    offline_settings.enabled = False
+    offline_settings.save()
+
+    # Back online, the next page removes the worker, its caches and the outbox: nothing
+    # would ever send what is in it. (The old worker may still send it on that last online
+    # navigation, before the switched-off one takes over: once, never twice.)
+    page.context.set_offline(False)
+    page.goto(base + "/trails/")
+    databases = """async () => (await indexedDB.databases()).map((db) => db.name)"""
+    wait_until(
+        lambda: "wagtail-offline" not in page.evaluate(databases),
+        message="the outbox to be deleted",
+    )
+    assert not page.evaluate(
+        "async () => (await caches.keys()).filter((n) => n.startsWith('wagtail-offline'))"
+    )
+    assert submissions(report_form) <= 1

@@ -532,6 +532,8 @@ function setReaderIndex(records) {
 
 /** Stores the index; with nothing left, the whole reader cache goes. */
 async function writeReaderIndex(records) {
+  // A save or removal that was under way when the worker removed itself writes nothing.
+  if (removed) throw new Error("This worker removed itself.");
   if (records.length) {
     const cache = await caches.open(READER_CACHE);
     await cache.put(READER_INDEX_KEY, jsonResponse(records));
@@ -924,7 +926,8 @@ async function sendForm(record, token) {
     return "later";
   }
   const answer = await response.json().catch(() => ({}));
-  if (response.status === 200 || response.status === 201) {
+  // Only the endpoint's own answer counts as sent: a proxy's 200 page is no receipt.
+  if ((response.status === 200 || response.status === 201) && answer.state === "sent") {
     await outboxRequest("readwrite", (outbox) => outbox.delete(record.id));
     await broadcast({ ...formSummary(record), type: "wagtail-offline:form-sent", message: answer.message });
     return "sent";
@@ -967,6 +970,8 @@ function isWorthRetrying(status) {
 
 function openOutbox() {
   return new Promise((resolve, reject) => {
+    // Never recreated once the worker removed itself and its outbox.
+    if (removed) throw new Error("This worker removed itself.");
     const opening = self.indexedDB.open(OUTBOX_DB, 1);
     opening.onupgradeneeded = () => {
       opening.result.createObjectStore(OUTBOX_STORE, { keyPath: "id", autoIncrement: true });
@@ -1044,6 +1049,7 @@ let removed = false;
  */
 async function removeSelf() {
   removed = true;
+  readerRecords = new Map();
   await self.clients.claim();
   await deleteCaches(() => true);
   await deleteOutbox();

@@ -333,6 +333,9 @@
 
   /* ---------- The "Save for offline" button ---------- */
 
+  // A page the server is still rendering for readers: asked again every 5 s for a minute.
+  const PENDING_ATTEMPTS = 12;
+  const PENDING_RETRY_MS = 5000;
   const saveButtons = Array.prototype.slice.call(document.querySelectorAll("button[data-wagtail-offline-save]"));
   const busyButtons = new Set();
 
@@ -367,19 +370,28 @@
     if (button.dataset.state !== "save") return;
     busyButtons.add(button);
     setButtonState(button, "saving");
+    requestSave(button, url, PENDING_ATTEMPTS);
+  }
+
+  /** Asks the worker to save; while the server still prepares the page, asks again a while. */
+  function requestSave(button, url, attemptsLeft) {
     ask({ type: PREFIX + "save", url: url }, SAVE_TIMEOUT_MS).then(function (answer) {
-      busyButtons.delete(button);
       const state = answer ? answer.state : "unavailable";
+      if (state === "pending" && attemptsLeft > 1) {
+        // A slow task queue: the render is on its way. Said once, then asked again.
+        if (attemptsLeft === PENDING_ATTEMPTS) announce("done", button.dataset.textPending, button);
+        setTimeout(function () {
+          requestSave(button, url, attemptsLeft - 1);
+        }, PENDING_RETRY_MS);
+        return;
+      }
+      busyButtons.delete(button);
       if (state === "saved" || state === "site") {
         setButtonState(button, state);
         announce("done", button.dataset.textSaved, button);
-      } else if (state === "pending") {
-        // The server is preparing the page: the worker saves it and says so (saved-changed).
-        button.dataset.pending = "true";
-        announce("done", button.dataset.textPending, button);
       } else {
         setButtonState(button, "save");
-        announce("error", saveError(button, answer), button);
+        announce("error", state === "pending" ? button.dataset.textUnavailable : saveError(button, answer), button);
       }
       refreshState();
     });
@@ -408,12 +420,8 @@
       saveButtons.forEach(function (button) {
         if (busyButtons.has(button)) return;
         const held = state.pages[button.dataset.wagtailOfflineSave];
-        if (held === "site" || held === "saved") {
-          delete button.dataset.pending;
-          setButtonState(button, held);
-        } else if (!button.dataset.pending) {
-          setButtonState(button, "save");
-        }
+        // A save under way (busy) is left to its own answer.
+        setButtonState(button, held === "site" || held === "saved" ? held : "save");
       });
     });
   }

@@ -97,6 +97,8 @@
         if (worker && worker.scriptURL === workerUrl) registration.unregister();
       });
     });
+    // Forms kept offline would never be sent now: what the reader typed must not stay behind.
+    if (window.indexedDB) indexedDB.deleteDatabase("wagtail-offline");
     if (!window.caches) return;
     var prefix = options.cachePrefix + ":" + scope + ":";
     caches.keys().then(function (names) {
