@@ -87,8 +87,12 @@ def manifest_versions(page):
     }
 
 
-def wait_for_new_worker(page, old_versions, timeout=15):
-    """Wait until a worker with another manifest has installed and activated."""
+def wait_for_new_worker(page, old_versions, timeout=30):
+    """Wait until a worker with another manifest has installed and activated.
+
+    Generous: on a loaded 2-core CI machine an install of several pages can take a while;
+    the wait ends as soon as the worker has taken over.
+    """
     wait_until(
         lambda: (
             manifest_versions(page) - set(old_versions)
@@ -99,7 +103,7 @@ def wait_for_new_worker(page, old_versions, timeout=15):
     )
 
 
-def update_worker(page, old_versions, timeout=15):
+def update_worker(page, old_versions, timeout=30):
     """What a browser does now and then by itself: check /sw.js, without a navigation."""
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
     wait_for_new_worker(page, old_versions, timeout)
