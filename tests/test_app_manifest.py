@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from wagtail_factories import ImageFactory
 
 from tests.test_privacy import private_collection
-from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.manifest import rebuild_site_manifest, revision_of
 from wagtail_offline.models import OfflineSettings
 
 
@@ -78,6 +78,8 @@ def test_the_app_manifest_is_served_from_storage_as_precached(
     assert json.loads(response.content) == manifest.extras["appManifest"]
     [entry] = [e for e in manifest.entries if e["url"] == "/offline/app.webmanifest"]
     assert entry["size"] == len(response.content)
+    # The very bytes the build hashed, whatever order the database keeps the keys in.
+    assert entry["revision"] == revision_of(response.content)
     # A second reader with the same bytes gets a 304.
     again = client.get("/offline/app.webmanifest", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304

@@ -57,8 +57,12 @@ def build(assembly, offline_settings):
 
 
 def serialise(manifest):
-    """The bytes served for a stored manifest; the critical entry's revision is theirs."""
-    return json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+    """The bytes served for a stored manifest; the critical entry's revision is theirs.
+
+    Keys sorted: PostgreSQL's jsonb does not keep them in the order they were built in, and
+    the bytes served must be those the build hashed.
+    """
+    return json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
 
 
 def add_entry(assembly, manifest):
