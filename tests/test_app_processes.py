@@ -203,7 +203,14 @@ def test_every_app_process_serves_what_any_process_stored(processes, site, home)
         timeout=60,
         message="the db_worker process to store the rebuilt manifest",
     )
-    rebuild = DBTaskResult.objects.get(task_path=REBUILD_TASK)
+    # The task stores the manifest, then the worker records the task's end.
+    rebuild = wait_until(
+        lambda: DBTaskResult.objects.filter(
+            task_path=REBUILD_TASK, finished_at__isnull=False
+        ).first(),
+        timeout=30,
+        message="the db_worker to record the rebuild's end",
+    )
     assert rebuild.status == "SUCCESSFUL", processes.logs()
     assert (
         rebuild.worker_ids

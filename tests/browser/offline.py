@@ -17,9 +17,12 @@ WAIT_FOR_ACTIVE_WORKER = """async () => {
     return worker.scriptURL;
 }"""
 
+# caches.open() creates a cache that the worker deleted meanwhile: each is opened only if
+# it is still there, so that looking never brings back what the worker removed.
 CACHED_URLS = """async () => {
     const result = {};
     for (const name of await caches.keys()) {
+        if (!(await caches.has(name))) continue;
         const cache = await caches.open(name);
         result[name] = (await cache.keys()).map((request) => {
             const url = new URL(request.url);
@@ -32,6 +35,7 @@ CACHED_URLS = """async () => {
 CACHED_BODIES = """async () => {
     const bodies = [];
     for (const name of await caches.keys()) {
+        if (!(await caches.has(name))) continue;
         const cache = await caches.open(name);
         for (const request of await cache.keys()) {
             const response = await cache.match(request);
@@ -54,7 +58,7 @@ def cached_urls(page):
 
 
 def cache_names(page):
-    return set(page.evaluate(CACHED_URLS))
+    return set(page.evaluate("async () => caches.keys()"))
 
 
 def cached_bodies(page):
@@ -68,13 +72,28 @@ def wait_until(condition, timeout=15, interval=0.2, message="condition"):
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")
+    raise AssertionError(
+        f"Timed out after {timeout}s waiting for {message} (last: {value!r})."
+    )
 
 
 ACTIVE_WORKER_SETTLED = """async () => {
     const registration = await navigator.serviceWorker.getRegistration();
     return Boolean(registration && registration.active && !registration.installing
         && !registration.waiting && registration.active.state === "activated");
+}"""
+
+
+WORKER_STATES = """async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    if (!registration) return "no registration";
+    const describe = (worker) => worker && `${worker.state} ${worker.scriptURL}`;
+    return {
+        installing: describe(registration.installing),
+        waiting: describe(registration.waiting),
+        active: describe(registration.active),
+        controller: describe(navigator.serviceWorker.controller),
+    };
 }"""
 
 
@@ -93,14 +112,20 @@ def wait_for_new_worker(page, old_versions, timeout=30):
     Generous: on a loaded 2-core CI machine an install of several pages can take a while;
     the wait ends as soon as the worker has taken over.
     """
-    wait_until(
-        lambda: (
-            manifest_versions(page) - set(old_versions)
-            and page.evaluate(ACTIVE_WORKER_SETTLED)
-        ),
-        timeout=timeout,
-        message="a new worker to activate",
-    )
+    try:
+        wait_until(
+            lambda: (
+                manifest_versions(page) - set(old_versions)
+                and page.evaluate(ACTIVE_WORKER_SETTLED)
+            ),
+            timeout=timeout,
+            message="a new worker to activate",
+        )
+    except AssertionError as error:
+        raise AssertionError(
+            f"{error} Manifests stored: {sorted(manifest_versions(page))}, "
+            f"before: {sorted(old_versions)}; workers: {page.evaluate(WORKER_STATES)}."
+        ) from None
 
 
 def update_worker(page, old_versions, timeout=30):

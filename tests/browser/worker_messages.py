@@ -25,7 +25,13 @@ RECORD_BROADCASTS = """
 
 OUTBOX = """() => new Promise((resolve, reject) => {
     const opening = indexedDB.open("wagtail-offline");
-    opening.onerror = () => reject(opening.error);
+    // Looking never creates it: an absent outbox is an empty one.
+    let absent = false;
+    opening.onupgradeneeded = (event) => {
+        absent = event.oldVersion === 0;
+        opening.transaction.abort();
+    };
+    opening.onerror = () => (absent ? resolve([]) : reject(opening.error));
     opening.onsuccess = () => {
         const db = opening.result;
         if (!db.objectStoreNames.contains("outbox")) return resolve([]);

@@ -826,7 +826,7 @@ async function queueForm(request, key, submitUrl) {
     createdAt: now(),
     state: "queued",
   };
-  const id = await outboxRequest("readwrite", (outbox) => outbox.add(record));
+  const id = await outboxRequest("readwrite", (outbox) => outbox.add(record), { create: true });
   outboxHasForms = true;
   if (self.registration.sync) {
     await self.registration.sync.register(FORMS_SYNC_TAG).catch(() => null);
@@ -878,7 +878,7 @@ async function sendQueuedFormsIfDue() {
 }
 
 async function sendEachQueuedForm() {
-  const queued = (await outboxRequest("readonly", (outbox) => outbox.getAll())).filter(
+  const queued = (await outboxRequest("readonly", (outbox) => outbox.getAll(), NO_RECORDS)).filter(
     (record) => record.state === "queued",
   );
   outboxHasForms = queued.length > 0;
@@ -953,7 +953,7 @@ function formSummary(record) {
 
 /** The kept submissions, queued or rejected: a page opened later still shows them. */
 async function keptForms() {
-  const records = await outboxRequest("readonly", (outbox) => outbox.getAll());
+  const records = await outboxRequest("readonly", (outbox) => outbox.getAll(), NO_RECORDS);
   return { forms: records.map(formSummary) };
 }
 
@@ -963,27 +963,44 @@ async function discardForm(id) {
   return { state: "discarded" };
 }
 
+const NO_RECORDS = { absent: [] };
+
 /** A server that is down or busy, or a token refused (a cookie not stored yet), may accept it later. */
 function isWorthRetrying(status) {
   return status >= 500 || status === 403 || status === 408 || status === 429;
 }
 
-function openOutbox() {
+/**
+ * Opens the outbox; resolves to null when there is none and `create` is false. Only
+ * queueing a form creates it: an older worker still sending or reading after a newer one
+ * removed the outbox must not bring it back.
+ */
+function openOutbox({ create = false } = {}) {
   return new Promise((resolve, reject) => {
     // Never recreated once the worker removed itself and its outbox.
     if (removed) throw new Error("This worker removed itself.");
     const opening = self.indexedDB.open(OUTBOX_DB, 1);
-    opening.onupgradeneeded = () => {
+    let absent = false;
+    opening.onupgradeneeded = (event) => {
+      if (event.oldVersion === 0 && !create) {
+        absent = true;
+        opening.transaction.abort();
+        return;
+      }
       opening.result.createObjectStore(OUTBOX_STORE, { keyPath: "id", autoIncrement: true });
     };
     opening.onsuccess = () => resolve(opening.result);
-    opening.onerror = () => reject(opening.error);
+    opening.onerror = () => (absent ? resolve(null) : reject(opening.error));
   });
 }
 
-/** Runs one request on the outbox in a transaction of its own; resolves once it committed. */
-async function outboxRequest(mode, makeRequest) {
-  const db = await openOutbox();
+/**
+ * Runs one request on the outbox in a transaction of its own; resolves once it committed,
+ * to the request's result, or to `absent` when there is no outbox (and `create` is false).
+ */
+async function outboxRequest(mode, makeRequest, { create = false, absent = undefined } = {}) {
+  const db = await openOutbox({ create });
+  if (!db) return absent;
   try {
     return await new Promise((resolve, reject) => {
       const transaction = db.transaction(OUTBOX_STORE, mode);
@@ -1028,6 +1045,11 @@ const MESSAGE_HANDLERS = {
 
 self.addEventListener("message", (event) => {
   const data = event.data || {};
+  // A page asks a waiting worker again to take over (see register.js); also a switched-off one.
+  if (data.type === "wagtail-offline:skip-waiting") {
+    event.waitUntil(self.skipWaiting());
+    return;
+  }
   if (!CONFIG.active || !Object.prototype.hasOwnProperty.call(MESSAGE_HANDLERS, data.type)) return;
   const port = event.ports && event.ports[0];
   const reply = (answer) => port && port.postMessage(answer);

@@ -11,6 +11,9 @@
   // form.method behind itself.
   var formAction = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "action").get;
   var formMethod = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "method").get;
+  // A waiting worker is asked again every 2 s, for a minute at most.
+  var HURRY_INTERVAL_MS = 2000;
+  var HURRY_ATTEMPTS = 30;
 
   if ("unregister" in options) {
     removeWorker();
@@ -21,9 +24,37 @@
   // immutable URL, so the HTTP cache answers for it.
   navigator.serviceWorker
     .register(workerUrl, { scope: scope, updateViaCache: "imports" })
+    .then(hurryWaitingWorkers)
     .catch(function (error) {
       console.warn("wagtail-offline: the service worker could not be registered.", error);
     });
+
+  // Each worker asks to take over as soon as it is installed, but Chromium sometimes
+  // leaves it waiting behind an idle older worker until every tab has closed (or for
+  // five minutes). Asking it again from the page wakes it: no reader stays on an old
+  // worker for that long.
+  function hurryWaitingWorkers(registration) {
+    if (registration.waiting) hurry(registration, registration.waiting);
+    registration.addEventListener("updatefound", function () {
+      var worker = registration.installing;
+      if (!worker) return;
+      worker.addEventListener("statechange", function () {
+        if (worker.state === "installed") hurry(registration, worker);
+      });
+    });
+  }
+
+  function hurry(registration, worker) {
+    var attempts = 0;
+    var timer = setInterval(function () {
+      attempts += 1;
+      if (registration.waiting !== worker || attempts > HURRY_ATTEMPTS) {
+        clearInterval(timer);
+        return;
+      }
+      worker.postMessage({ type: "wagtail-offline:skip-waiting" });
+    }, HURRY_INTERVAL_MS);
+  }
 
   if ("persist" in options && navigator.storage && navigator.storage.persist) {
     navigator.storage.persisted().then(function (persisted) {
