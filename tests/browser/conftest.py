@@ -7,6 +7,7 @@ that Playwright manages. Under CI=true a missing browser fails the run.
 import os
 
 import pytest
+from playwright.sync_api import expect
 from wagtail_factories import ImageFactory
 
 from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
@@ -19,6 +20,11 @@ from wagtail_offline.manifest import rebuild_site_manifest
 
 # pytest-playwright keeps an asyncio loop running for the whole session.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# What a page shows after a round trip through the worker and the server (a form sent
+# when the network returns, a refusal) may take more than Playwright's default 5 s on a
+# loaded 2-core CI machine. A wait ends as soon as what it expects is there.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
