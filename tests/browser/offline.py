@@ -2,17 +2,14 @@
 
 import time
 
-WAIT_FOR_ACTIVE_WORKER = """async () => {
-    const registration = await navigator.serviceWorker.ready;
-    const worker = registration.active;
-    if (worker.state !== "activated") {
-        await new Promise((resolve) => worker.addEventListener("statechange", () => {
-            if (worker.state === "activated") resolve();
-        }));
-    }
-    if (!navigator.serviceWorker.controller) {
-        await new Promise((resolve) =>
-            navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+# Polled rather than awaited: a promise such as navigator.serviceWorker.ready or a
+# statechange that never comes (a worker made redundant meanwhile) would hang the test
+# forever, as page.evaluate() has no timeout.
+CONTROLLED_BY_ACTIVE_WORKER = """async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    const worker = registration && registration.active;
+    if (!worker || worker.state !== "activated" || !navigator.serviceWorker.controller) {
+        return null;
     }
     return worker.scriptURL;
 }"""
@@ -48,8 +45,22 @@ CACHED_BODIES = """async () => {
 
 def visit_and_wait_for_worker(page, url):
     response = page.goto(url)
-    page.evaluate(WAIT_FOR_ACTIVE_WORKER)
+    wait_for_active_worker(page)
     return response
+
+
+def wait_for_active_worker(page, timeout=60):
+    """Until an activated worker controls the page; returns its script URL."""
+    try:
+        return wait_until(
+            lambda: page.evaluate(CONTROLLED_BY_ACTIVE_WORKER),
+            timeout=timeout,
+            message="an activated worker to control the page",
+        )
+    except AssertionError as error:
+        raise AssertionError(
+            f"{error} Workers: {page.evaluate(WORKER_STATES)}."
+        ) from None
 
 
 def cached_urls(page):

@@ -109,11 +109,11 @@ def test_two_pages_made_available_offline_from_the_explorer(page, trail_site, ed
     if more.count():  # Wagtail puts actions after its first four under "More".
         # Its links get their click handler once the dropdown has finished showing.
         page.evaluate(
-            "() => { window.dropdownShown = new Promise((resolve) => "
-            "document.addEventListener('w-dropdown:shown', resolve, {once: true})); }"
+            "() => document.addEventListener('w-dropdown:shown', "
+            "() => { window.dropdownShown = true; }, {once: true})"
         )
         more.click()
-        page.evaluate("() => window.dropdownShown.then(() => true)")
+        page.wait_for_function("() => window.dropdownShown === true")
     footer.get_by_role("link", name="Make selected pages available offline").click()
     expect(page).to_have_title(re.compile("^Make 2 pages available offline"))
     for title in ("Lakes", "Forests"):

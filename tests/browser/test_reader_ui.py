@@ -12,6 +12,7 @@ from tests.browser.offline import (
     update_worker,
     visit_and_wait_for_worker,
 )
+from tests.browser.worker_messages import ask_worker
 from tests.factories import FormFieldFactory, FormPageFactory, StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineSettings
@@ -317,12 +318,5 @@ def test_a_refused_form_is_shown_in_a_tab_opened_later_until_the_reader_lets_it_
     page.goto(base + "/trails/")
     page.wait_for_timeout(1000)  # Time for the worker's answer, which must not come.
     expect(page.locator(".wagtail-offline-notice--form-rejected")).to_have_count(0)
-    forms = page.evaluate(
-        """() => new Promise((resolve) => {
-            const channel = new MessageChannel();
-            channel.port1.onmessage = (event) => resolve(event.data);
-            navigator.serviceWorker.controller.postMessage(
-                { type: "wagtail-offline:forms" }, [channel.port2]);
-        })"""
-    )
+    forms = ask_worker(page, "forms")
     assert forms == {"forms": []}

@@ -13,6 +13,7 @@ from tests.browser.offline import (
     manifest_versions,
     update_worker,
     visit_and_wait_for_worker,
+    wait_for_active_worker,
     wait_for_new_worker,
     wait_until,
 )
@@ -203,7 +204,7 @@ def test_navigation_preload_is_used_and_the_page_fetched_once(
     base = trail_site["url"]
     visit_and_wait_for_worker(page, base + "/trails/")
     state = page.evaluate(
-        "navigator.serviceWorker.ready.then((r) => r.navigationPreload.getState())"
+        "navigator.serviceWorker.getRegistration().then((r) => r.navigationPreload.getState())"
     )
     assert state["enabled"] is True
     server_faults.reset()
@@ -312,7 +313,7 @@ def test_entries_beyond_the_storage_quota_are_skipped_and_reported(page, trail_s
         {"origin": base, "quotaSize": critical + 250_000},
     )
     page.goto(base + "/trails/")
-    page.evaluate("navigator.serviceWorker.ready")
+    wait_for_active_worker(page)  # The install, which reports, is over.
     wait_until(lambda: reports, message="the quota failures to be reported")
     skipped = {f["url"] for f in reports[0]["failures"] if f["reason"] == "quota"}
     assert skipped and all(url.startswith("/trails/long-") for url in skipped)

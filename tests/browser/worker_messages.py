@@ -1,8 +1,10 @@
 """Talking to the service worker as the site's page scripts do: postMessage, answer on a port."""
 
+# Bounded: page.evaluate() has no timeout of its own.
 ASK_WORKER = """async (message) => {
-    const registration = await navigator.serviceWorker.ready;
-    const worker = navigator.serviceWorker.controller || registration.active;
+    const registration = await navigator.serviceWorker.getRegistration();
+    const worker = navigator.serviceWorker.controller || (registration && registration.active);
+    if (!worker) throw new Error(`No worker to answer ${message.type}.`);
     const channel = new MessageChannel();
     const answer = new Promise((resolve, reject) => {
         channel.port1.onmessage = (event) => resolve(event.data);

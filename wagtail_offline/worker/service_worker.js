@@ -168,9 +168,11 @@ async function activate() {
   // workers are stopped when idle.
   const openWindows = await self.clients.matchAll({ type: "window" });
   pendingPrune = new Set(openWindows.map((client) => client.id));
-  const cache = await caches.open(PRECACHE);
-  await cache.put(PENDING_PRUNE_KEY, jsonResponse([...pendingPrune]));
   await self.clients.claim();
+  // After the claim: with the storage quota used up this put fails, and the open pages
+  // must be taken over all the same (a restarted worker then prunes at its next update).
+  const cache = await caches.open(PRECACHE);
+  await cache.put(PENDING_PRUNE_KEY, jsonResponse([...pendingPrune])).catch(() => null);
   await pruneWhenOldPagesAreGone();
   // Saved pages may have changed or become private while no worker asked: not awaited,
   // as navigations wait for activation; the next online navigation asks again if this
