@@ -5,14 +5,14 @@ import hashlib
 import os
 import re
 from typing import NamedTuple
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 
 from .html_scan import collect_urls
-from .paths import canonical_path
+from .paths import absolute_url, as_parsed, canonical_path, scheme_of
 
 LINK_RELS = {
     "stylesheet",
@@ -62,35 +62,41 @@ _CSS_START = re.compile(r"""/\*|"|'|@|\\|u[rR][lL]\(|U[rR][lL]\(""")
 _CSS_NAME_OR_SIGIL = re.compile(f"[{_CSS_NAME_CHAR}#@]")
 _CSS_STRING_STOP = {'"': re.compile(r'["\\\n]'), "'": re.compile(r"['\\\n]")}
 _CSS_BAD_URL_STOP = re.compile(r"[)\\]")
+# Only ASCII whitespace separates srcset candidates: a no-break space belongs to the URL.
+_ASCII_WHITESPACE = frozenset(" \t\n\f\r")
+_SRCSET_SEPARATORS = _ASCII_WHITESPACE | {","}
+# URLs that load nothing over the network, or nothing at all.
+NEEDS_NOTHING_SCHEMES = {"data", "javascript", "blob", "about", "mailto", "tel"}
 
 
 def parse_srcset(value):
-    """The URLs of a ``srcset`` attribute, split as the HTML standard does.
+    """The URLs of a ``srcset`` attribute, split as the HTML standard does
+    (https://html.spec.whatwg.org/multipage/images.html#parse-a-srcset-attribute).
 
     A URL may contain commas; only a comma after whitespace (or ending the URL)
-    separates candidates.
+    separates candidates, and none inside a descriptor's parentheses.
     """
     urls = []
     position, length = 0, len(value)
     while position < length:
-        while position < length and (
-            value[position].isspace() or value[position] == ","
-        ):
+        while position < length and value[position] in _SRCSET_SEPARATORS:
             position += 1
         start = position
-        while position < length and not value[position].isspace():
+        while position < length and value[position] not in _ASCII_WHITESPACE:
             position += 1
         url = value[start:position]
         if url.endswith(","):
             url = url.rstrip(",")
         else:  # Skip the descriptors, up to a comma outside parentheses.
-            depth = 0
+            in_parentheses = False
             while position < length:
                 char = value[position]
-                depth += char == "("
-                depth -= char == ")"
-                if char == "," and depth <= 0:
+                if char == "," and not in_parentheses:
                     break
+                if char == "(":
+                    in_parentheses = True
+                elif char == ")":
+                    in_parentheses = False
                 position += 1
         if url:
             urls.append(url)
@@ -295,21 +301,22 @@ def same_origin_paths(raw_urls, base_url, origin):
     """Split URLs into canonical same-origin paths (with query) and the cross-origin rest.
 
     Same-origin URLs are resolved the way a browser resolves them (see ``paths``).
-    ``data:``, ``javascript:``, ``blob:`` and bare fragments are neither: they need nothing.
+    ``data:``, ``javascript:``, ``blob:`` and bare fragments are neither: they need nothing,
+    nor does a relative URL against a ``<base href>`` that has no path (``data:``).
+    Cross-origin URLs are absolute, never paths.
     """
     local, foreign = [], []
     for raw in raw_urls:
-        raw = raw.strip()
-        if not raw or raw.startswith("#"):
+        reference = as_parsed(raw)
+        if not reference or reference.startswith("#"):
             continue
-        scheme = urlsplit(raw).scheme.lower()
-        if scheme in ("data", "javascript", "blob", "about", "mailto", "tel"):
+        if scheme_of(reference) in NEEDS_NOTHING_SCHEMES:
             continue
-        path = canonical_path(raw, base_url, origin)
-        if path is None:
-            foreign.append(urldefrag(urljoin(base_url, raw))[0])
-        else:
+        path = canonical_path(reference, base_url, origin)
+        if path is not None:
             local.append(path)
+        elif (url := absolute_url(reference, base_url)) is not None:
+            foreign.append(url)
     return _unique(local), _unique(foreign)
 
 

@@ -17,7 +17,7 @@ import mimetypes
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -29,6 +29,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
 from . import app_manifest, conf
+from .asset_revisions import AssetRevisions, KnownAsset
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
@@ -39,12 +40,13 @@ from .models import (
     OfflinePageSnapshot,
     OfflineSettings,
 )
-from .paths import canonical_path, served_path
+from .paths import base_url, canonical_path, served_path
 from .rendering import (
     AnonymousClient,
     FetchError,
     fetch_asset,
     fetch_file,
+    read_asset,
     too_large,
 )
 from .selection import (
@@ -154,9 +156,9 @@ def render_html(client, url):
     origin = client.site.root_url
     html = fetched.content.decode("utf-8", "replace")
     found = urls_in_html(html)
-    base_url = urljoin(origin + url, found.base or "")
-    local, foreign = same_origin_paths(found.subresources, base_url, origin)
-    linked, _foreign_links = same_origin_paths(found.links, base_url, origin)
+    base = base_url(origin + url, found.base)
+    local, foreign = same_origin_paths(found.subresources, base, origin)
+    linked, _foreign_links = same_origin_paths(found.links, base, origin)
     documents = [path for path in linked if document_id(path) is not None]
     _check_url_count(url, len(set(local + documents)))
     warnings = []
@@ -431,6 +433,7 @@ class Assembly:
         self.origin = self.site.root_url
         self.private_media = PrivateMedia()
         self.never_offline = never_offline_prefixes(site_bypass_prefixes(self.site.pk))
+        self.revisions = AssetRevisions(self.origin)
 
     def report(self, url, message, page_id=None, level=ERROR):
         logger.warning("wagtail-offline (%s): %s", self.site, message)
@@ -494,6 +497,7 @@ class Assembly:
 
     def add_urls(self, source, urls, critical, page_id=None):
         """Add a page's subresources (and what their stylesheets load) and linked documents."""
+        self.revisions.prefetch(urls)
         pending = [(url, source) for url in urls]
         while pending:
             url, used_by = pending.pop()
@@ -563,15 +567,39 @@ class Assembly:
                 "kind": "asset",
                 "critical": critical,
             }
+            self.revisions.prefetch(nested)
             pending += [(nested_url, url) for nested_url in nested]
 
     def asset(self, url):
-        """(revision, size, nested URLs) of an asset, following stylesheets; None if unusable."""
+        """(revision, size, nested URLs) of an asset, following stylesheets; None if unusable.
+
+        The file is read only when it may have changed since a build last read it.
+        """
         if url in self._assets:
             return self._assets[url]
         self._assets[url] = None  # Guards against @import cycles.
+        known = self.revisions.known(url) or self._read_asset(url)
+        if known is None:
+            return None
+        limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
+        if known.size > limit:
+            self.report(url, too_large(url, known.size, limit))
+            return None
+        local, foreign = same_origin_paths(
+            known.stylesheet_urls, self.origin + url, self.origin
+        )
         try:
-            fetched = fetch_asset(self.client, url)
+            _check_url_count(url, len(local))
+        except FetchError as error:
+            self.report(url, str(error))
+            return None
+        self._assets[url] = (known.revision, known.size, local + foreign)
+        return self._assets[url]
+
+    def _read_asset(self, url):
+        """What the asset holds now, read and remembered; None (reported) if unreadable."""
+        try:
+            fetched = read_asset(self.client, url)
         except FetchError as error:
             self.report(url, str(error))
             return None
@@ -583,20 +611,20 @@ class Assembly:
                 % {"url": url, "error": repr(error)},
             )
             return None
-        nested = []
+        stylesheet_urls = ()
         if _is_stylesheet(url, fetched.content_type):
-            css = fetched.content.decode("utf-8", "replace")
-            local, foreign = same_origin_paths(
-                urls_in_css(css), self.origin + url, self.origin
+            stylesheet_urls = tuple(
+                urls_in_css(fetched.content.decode("utf-8", "replace"))
             )
-            nested = local + foreign
-            try:
-                _check_url_count(url, len(local))
-            except FetchError as error:
-                self.report(url, str(error))
-                return None
-        self._assets[url] = (revision_of(fetched.content), len(fetched.content), nested)
-        return self._assets[url]
+        known = KnownAsset(
+            revision_of(fetched.content), len(fetched.content), stylesheet_urls
+        )
+        self.revisions.learn(url, known)
+        return known
+
+    def remember_revisions(self):
+        """Store the revisions of the files this assembly read, for the next builds."""
+        self.revisions.save()
 
     def add_document(self, url, page_id):
         """A linked document is an entry when the site includes documents and it is public."""
@@ -691,6 +719,7 @@ def assemble(site, client, snapshots, offline_ids):
 
     snapshots = [s for s in snapshots if s.page_id in offline_ids]
     assembly.private_media.prefetch(url for s in snapshots for url in s.asset_urls)
+    assembly.revisions.prefetch(url for s in snapshots for url in s.asset_urls)
     for snapshot in sorted(snapshots, key=lambda s: s.url):
         if snapshot.error:
             assembly.problems.append(
@@ -707,6 +736,7 @@ def assemble(site, client, snapshots, offline_ids):
             assembly.add_page_like(rendered, "page", False, snapshot.page_id)
     add_form_submit_urls(assembly, snapshots)
     add_extra_urls(assembly, offline_settings)
+    assembly.remember_revisions()
     entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
     extras = {"fallbacks": fallbacks, "appManifest": web_app, "listings": listings}
     return entries, assembly.problems, assembly.page_summaries(), extras

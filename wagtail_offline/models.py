@@ -568,3 +568,26 @@ class OfflineFormSubmission(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class OfflineAssetRevision(models.Model):
+    """The revision of a static or media file when a build last read it, and what told
+    whether it may have changed since; a build reuses it instead of reading the file."""
+
+    # A hash of the asset's URL: a URL may be longer than a database index allows.
+    key = models.CharField(max_length=64, primary_key=True)
+    url = models.TextField()
+    # What the file was known by when read: its rendition, or its size and modification time.
+    stamp = models.CharField(max_length=100)
+    revision = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    # The URLs a stylesheet names, as written: they are found only when the file is read.
+    stylesheet_urls = models.JSONField(default=list)
+    # When a build last relied on it; rows no build relies on any more are pruned.
+    used_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("offline asset revision")
+
+    def __str__(self):
+        return f"{self.url} @ {self.revision}"

@@ -15,7 +15,7 @@ servers disagree on it, so it is refused rather than guessed.
 
 import re
 from typing import NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 SPECIAL_SCHEMES = {"http": 80, "https": 443}
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -38,12 +38,13 @@ class Origin(NamedTuple):
 
     @classmethod
     def of(cls, url):
-        """The origin of an absolute http(s) URL, or None."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in SPECIAL_SCHEMES:
-            return None
+        """The origin of an absolute http(s) URL, or None (also for a host no parser
+        accepts, such as ``http://[/``)."""
         try:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme not in SPECIAL_SCHEMES:
+                return None
             port = parts.port or SPECIAL_SCHEMES[scheme]
         except ValueError:
             return None
@@ -58,8 +59,7 @@ def canonical_path(reference, base_url, origin=None):
     site_origin = Origin.of(origin) if origin else base_origin
     if base_origin is None or site_origin is None:
         return None
-    reference = TAB_OR_NEWLINE.sub("", reference.strip(C0_OR_SPACE))
-    reference = reference.split("#", 1)[0]
+    reference = as_parsed(reference).split("#", 1)[0]
     scheme_match = SCHEME.match(reference)
     if scheme_match:
         scheme = scheme_match[1].lower()
@@ -87,6 +87,55 @@ def canonical_path(reference, base_url, origin=None):
         directory = (base.path or "/").rsplit("/", 1)[0]
         path = f"{directory}/{relative}"
     return _canonical(path, query)
+
+
+def as_parsed(reference):
+    """``reference`` as the URL parser reads it: without leading and trailing C0 controls
+    and spaces, and without tabs and newlines anywhere."""
+    return TAB_OR_NEWLINE.sub("", reference.strip(C0_OR_SPACE))
+
+
+def scheme_of(reference):
+    """The lowercased scheme of ``reference`` (``"javascript"``), or "" if it is relative."""
+    scheme = SCHEME.match(as_parsed(reference))
+    return scheme[1].lower() if scheme else ""
+
+
+def absolute_url(reference, base_url):
+    """The URL a browser asks for when ``reference`` is on a page at ``base_url``, for
+    messages about cross-origin URLs: backslashes count as slashes, as in browsers, and
+    an authority that Python cannot parse (``//[``) is shown, not parsed. None when the
+    base cannot resolve a relative ``reference``: browsers ask for nothing then."""
+    reference = as_parsed(reference).split("#", 1)[0]
+    scheme = scheme_of(reference)
+    if scheme and scheme not in SPECIAL_SCHEMES:
+        return reference
+    base_scheme = scheme_of(base_url)
+    if not scheme and base_scheme not in SPECIAL_SCHEMES:
+        return None  # Relative to a data:, blob: or other base that has no path.
+    path, separator, query = reference.partition("?")
+    rest = (
+        path.replace("\\", "/")[len(scheme) + 1 if scheme else 0 :] + separator + query
+    )
+    if rest.startswith("//") or scheme not in ("", base_scheme):
+        return f"{scheme or base_scheme}://{rest.lstrip('/')}"
+    return urljoin(base_url, rest)
+
+
+def base_url(document_url, base_href):
+    """What references on the page at ``document_url`` resolve against, given its
+    ``<base href>`` (None if it has none): resolved as browsers resolve it, and ignored,
+    as browsers ignore it, when it names a host that no URL parser accepts (``//[``)."""
+    if base_href is None:
+        return document_url
+    path = canonical_path(base_href, document_url)
+    if path is not None:
+        document = urlsplit(document_url)
+        return f"{document.scheme}://{document.netloc}{path}"
+    absolute = absolute_url(base_href, document_url)
+    if scheme_of(absolute) in SPECIAL_SCHEMES and Origin.of(absolute) is None:
+        return document_url
+    return absolute
 
 
 def _path_on_origin(scheme, after_scheme, site_origin):

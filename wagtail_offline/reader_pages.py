@@ -409,6 +409,7 @@ def _render_entries(site, client, page, url, request, site_prefixes):
     assembly.private_media.prefetch(snapshot.asset_urls)
     rendered = Rendered(url, snapshot.revision, snapshot.size, snapshot.asset_urls)
     assembly.add_page_like(rendered, "page", critical=False, page_id=page.pk)
+    assembly.remember_revisions()
     page_entry = assembly.entries.pop(url)
     needed = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
     return [

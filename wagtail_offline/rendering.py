@@ -135,38 +135,71 @@ class AnonymousClient:
         )
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A static or media file behind a URL path: ``kind`` ("static" or "media") and its name."""
+
+    kind: str
+    name: str
+
+
+def stored_file(path):
+    """The static or media file that the URL ``path`` names, or None when it is neither."""
+    path = unquote(path)
+    for kind, url in (("static", settings.STATIC_URL), ("media", settings.MEDIA_URL)):
+        prefix = urlsplit(url or "").path
+        if prefix and prefix != "/" and path.startswith(prefix):
+            return StoredFile(kind, path[len(prefix) :])
+    return None
+
+
 def _open_from_storage(path):
     """Bytes of a static or media file, or None when ``path`` is neither."""
-    path = unquote(path)
-    static_url = urlsplit(settings.STATIC_URL or "").path
-    media_url = urlsplit(settings.MEDIA_URL or "").path
-    if static_url and static_url != "/" and path.startswith(static_url):
-        name = path[len(static_url) :]
-        if staticfiles_storage.exists(name):
-            with staticfiles_storage.open(name) as file:
+    stored = stored_file(path)
+    if stored is None:
+        return None
+    try:
+        content = _read_stored(stored)
+    except IsADirectoryError:
+        content = None  # A folder "exists" to the storage, but is no file to read.
+    if content is None:
+        message = (
+            _("The static file %(path)s does not exist.")
+            if stored.kind == "static"
+            else _("The media file %(path)s does not exist.")
+        )
+        raise FetchError(message % {"path": unquote(path)})
+    return content
+
+
+def _read_stored(stored):
+    """The stored file's bytes, or None when there is none by that name."""
+    if stored.kind == "static":
+        if staticfiles_storage.exists(stored.name):
+            with staticfiles_storage.open(stored.name) as file:
                 return file.read()
-        found = finders.find(name)
+        found = finders.find(stored.name)
         if found:
             with open(found, "rb") as file:
                 return file.read()
-        raise FetchError(_("The static file %(path)s does not exist.") % {"path": path})
-    if media_url and media_url != "/" and path.startswith(media_url):
-        name = path[len(media_url) :]
-        if default_storage.exists(name):
-            with default_storage.open(name) as file:
-                return file.read()
-        raise FetchError(_("The media file %(path)s does not exist.") % {"path": path})
+        return None
+    if default_storage.exists(stored.name):
+        with default_storage.open(stored.name) as file:
+            return file.read()
     return None
+
+
+def read_asset(client, url):
+    """Bytes of a same-origin asset URL, from storage or through the site, whatever their size."""
+    content = _open_from_storage(urlsplit(url).path)
+    if content is None:
+        return client.get(url)
+    return Fetched(url=url, content=content)
 
 
 def fetch_asset(client, url):
     """Bytes of a same-origin asset URL, from storage or through the site."""
-    path = urlsplit(url).path
-    content = _open_from_storage(path)
-    if content is None:
-        fetched = client.get(url)
-    else:
-        fetched = Fetched(url=url, content=content)
+    fetched = read_asset(client, url)
     _check_size(url, fetched.content)
     return fetched
 

@@ -14,6 +14,7 @@ _ready_aliases = set()
 def tables_ready():
     """True once every table of the plugin exists; remembered, so it costs one look-up."""
     from .models import (
+        OfflineAssetRevision,
         OfflineFormSubmission,
         OfflineManifest,
         OfflinePageSnapshot,
@@ -30,6 +31,7 @@ def tables_ready():
         OfflineRebuild,
         OfflineReaderPage,
         OfflineFormSubmission,
+        OfflineAssetRevision,
     )
     alias = router.db_for_read(OfflineManifest)
     if alias in _ready_aliases:

@@ -6,11 +6,17 @@ and its manifest. Each request reads one value from the database, the generation
 is keyed by it. So a change stored by any process is served by every other one on its
 very next request, whether the Django cache is shared (Redis) or per process (local
 memory), and no request pays for resolving the site and reading its state again.
+
+Files that never change under their key (a manifest version) are kept plain and
+gzip-compressed side by side, so they are compressed once, not per request.
 """
+
+import hashlib
 
 from django.core.cache import caches
 
 from . import conf
+from .compression import Encoded
 
 # Entries are keyed by generation and never go stale; they only need evicting eventually.
 TIMEOUT = 24 * 60 * 60
@@ -43,16 +49,43 @@ def get_or_build(key, build, generation=None):
     return None if value == MISSING else value
 
 
+def encoded_file(key, load, etag=None):
+    """Content that never changes under ``key``, plain and gzip-compressed (``Encoded``).
+
+    ``load()`` returns its text or bytes on a miss (None when there is nothing to
+    serve); it is then compressed once and kept for every later request. ``etag``
+    defaults to a hash of the content.
+    """
+    cache = _cache()
+    full_key = f"wagtail_offline:encoded:v1:{key}"
+    encoded = cache.get(full_key)
+    if encoded is None:
+        content = load()
+        if not content:
+            return None
+        if isinstance(content, str):
+            content = content.encode()
+        encoded = Encoded.of(content, etag or content_etag(content))
+        cache.set(full_key, encoded, TIMEOUT)
+    return encoded
+
+
+def content_etag(content):
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
 def manifest_payload(site_id, version, load):
-    """The JSON of ``version`` of a site's manifest; ``load()`` reads it on a miss.
+    """The JSON of ``version`` of a site's manifest as ``Encoded``; ``load()`` reads it on a miss.
 
     Content-addressed (a version is a hash of the entries), so it needs no generation.
     """
-    cache = _cache()
-    key = f"wagtail_offline:manifest:{site_id}:{version}"
-    payload = cache.get(key)
-    if payload is None:
-        payload = load()
-        if payload:
-            cache.set(key, payload, TIMEOUT)
-    return payload
+    return encoded_file(f"manifest:{site_id}:{version}", load, f'"{version}"')
+
+
+def remembered(key):
+    """A value kept with ``remember``, or None (after an eviction, or in another cache)."""
+    return _cache().get(f"wagtail_offline:remembered:{key}")
+
+
+def remember(key, value):
+    _cache().set(f"wagtail_offline:remembered:{key}", value, None)

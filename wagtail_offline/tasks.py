@@ -18,8 +18,11 @@ def rebuild_offline_manifest_task(site_id, page_ids=None, rebuild_id=None):
     """Rebuild one site's manifest, re-rendering ``page_ids`` (every page when None).
 
     ``rebuild_id`` is the ``OfflineRebuild`` that records the request: marked finished
-    (with the reason when the manifest could not be built) whatever happens.
+    (with the reason when the manifest could not be built) whatever happens. Then the
+    site's URLs in a frontend cache are purged if what it serves changed (see
+    frontend_cache.py); a failed purge is recorded on the rebuild, which still stands.
     """
+    from .frontend_cache import purge_if_changed
     from .manifest import ManifestError, rebuild_site_manifest
     from .models import OfflineRebuild
 
@@ -41,6 +44,10 @@ def rebuild_offline_manifest_task(site_id, page_ids=None, rebuild_id=None):
         error = f"The rebuild failed: {failure!r}"
         raise
     finally:
+        # Even after a failed build: the settings change that asked for it (the kill
+        # switch) already changed /sw.js.
+        if site is not None:
+            error = " ".join(filter(None, [error, purge_if_changed(site)]))
         if rebuild is not None:
             _finish(rebuild, error)
 

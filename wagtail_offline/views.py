@@ -8,22 +8,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
-from django.http import (
-    Http404,
-    HttpResponse,
-    HttpResponseNotModified,
-    JsonResponse,
-)
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
-from . import conf, serving_cache
+from . import compression, conf, serving_cache
 from .app_manifest import CONTENT_TYPE as APP_MANIFEST_CONTENT_TYPE
 from .app_manifest import serialise as serialise_app_manifest
 from .app_manifest import site_display_name
@@ -70,26 +64,17 @@ def bypass_prefixes(site_prefixes=()):
     ]
 
 
-def _etag(content):
-    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
-
-
-def _respond(request, content, content_type, cache_control, etag):
-    """A response with validators; 304 when the reader already has these bytes."""
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(content, content_type=content_type)
-    response["ETag"] = etag
-    response["Cache-Control"] = cache_control
-    return response
-
-
 @functools.cache
 def worker_code():
     """The worker's code and the hash that versions its URL, read once per process."""
     content = WORKER_CODE_PATH.read_bytes()
     return content, hashlib.sha256(content).hexdigest()[:16]
+
+
+@functools.cache
+def _encoded_worker_code():
+    content, code_hash = worker_code()
+    return compression.Encoded.of(content, f'"{code_hash}"')
 
 
 def worker_state(site_id):
@@ -169,13 +154,20 @@ def site_state(request):
 
 
 def worker_script(request, state):
-    """The bytes of /sw.js and their ETag, for a ``site_state``."""
+    """/sw.js for a ``site_state``, as ``compression.Encoded`` bytes."""
+    return script_for_state(
+        state, getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    )
+
+
+def script_for_state(state, urlconf):
+    """/sw.js for a ``SiteState``, its URLs reversed with ``urlconf``."""
     return _worker_script(
         state.active,
         state.version,
         state.network_timeout_ms,
         # What the URLs below are reversed with: part of the memo's key.
-        getattr(request, "urlconf", None) or settings.ROOT_URLCONF,
+        urlconf,
         _project_bypass_prefixes(),
         state.bypass_prefixes,
         state.readers_own_pages,
@@ -197,7 +189,7 @@ def _worker_script(
     site_bypass,
     readers_own_pages,
 ):
-    # A pure function of its arguments: memoised.
+    # A pure function of its arguments: memoised, compressed with it.
     config = {
         "active": active,
         "version": version,
@@ -221,7 +213,7 @@ def _worker_script(
         "wagtail_offline/sw.js",
         {"config": json.dumps(config, sort_keys=True), "worker_code_url": code_url},
     ).encode()
-    return body, _etag(body)
+    return compression.Encoded.of(body, serving_cache.content_etag(body))
 
 
 @require_GET
@@ -236,19 +228,17 @@ def service_worker(request):
         raise Http404(
             "No Wagtail site matches this host, or the plugin is not migrated."
         )
-    body, etag = worker_script(request, state)
-    response = _respond(request, body, JAVASCRIPT, "no-cache", etag)
-    patch_vary_headers(response, ["Host"])
-    return response
+    return compression.respond(
+        request, worker_script(request, state), JAVASCRIPT, "no-cache", vary=["Host"]
+    )
 
 
 @require_GET
 def worker_code_view(request, code_hash):
     """The worker's code at an immutable URL: fetched again only after a plugin upgrade."""
-    content, current_hash = worker_code()
-    if code_hash != current_hash:
+    if code_hash != worker_code()[1]:
         raise Http404("This version of the worker's code is gone.")
-    return _respond(request, content, JAVASCRIPT, IMMUTABLE, f'"{current_hash}"')
+    return compression.respond(request, _encoded_worker_code(), JAVASCRIPT, IMMUTABLE)
 
 
 @require_GET
@@ -267,9 +257,9 @@ def manifest(request, version):
             .first()
         ),
     )
-    if not payload:
+    if payload is None:
         raise Http404("This offline manifest is no longer current.")
-    return _respond(request, payload, "application/json", IMMUTABLE, f'"{version}"')
+    return compression.respond(request, payload, "application/json", IMMUTABLE)
 
 
 def listed_pages(site, roots=None):
@@ -407,18 +397,25 @@ def app_manifest(request):
     state = site_state(request)
     if state is None or not state.active:
         raise Http404("Offline reading is off for this site.")
+    site_id, version = state.site_id, state.version
+    # The app manifest is part of the manifest's extras, so its version addresses it.
+    content = serving_cache.encoded_file(
+        f"app-manifest:{site_id}:{version}",
+        lambda: _stored_app_manifest(site_id, version),
+    )
+    if content is None:
+        raise Http404("This site's web app manifest is not built yet.")
+    return compression.respond(request, content, APP_MANIFEST_CONTENT_TYPE, "no-cache")
+
+
+def _stored_app_manifest(site_id, version):
     extras = (
-        OfflineManifest.objects.filter(site_id=state.site_id)
+        OfflineManifest.objects.filter(site_id=site_id, version=version)
         .values_list("extras", flat=True)
         .first()
     )
     web_app = (extras or {}).get("appManifest")
-    if not web_app:
-        raise Http404("This site's web app manifest is not built yet.")
-    content = serialise_app_manifest(web_app)
-    return _respond(
-        request, content, APP_MANIFEST_CONTENT_TYPE, "no-cache", _etag(content)
-    )
+    return serialise_app_manifest(web_app) if web_app else None
 
 
 @require_GET

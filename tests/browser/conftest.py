@@ -12,6 +12,8 @@ from wagtail_factories import ImageFactory
 
 from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
 from tests.factories import (
+    FormFieldFactory,
+    FormPageFactory,
     PlainPageFactory,
     StandardPageFactory,
     restrict_with_password,
@@ -71,3 +73,20 @@ def trail_site(site, home, live_server):
         "ridge": ridge,
         "url": live_server.url,
     }
+
+
+@pytest.fixture
+def report_form(trail_site):
+    """A form page the editors keep offline; it queues submissions (the default)."""
+    form = FormPageFactory(
+        parent=trail_site["home"],
+        title="Report a fallen tree",
+        slug="report",
+        offline_available=True,
+        to_address="",
+        from_address="",
+    )
+    FormFieldFactory(page=form, label="Where", field_type="singleline")
+    FormFieldFactory(page=form, label="Email", field_type="email", required=False)
+    rebuild_site_manifest(trail_site["site"])
+    return form

@@ -10,28 +10,9 @@ from tests.browser.worker_messages import (
     outbox,
     record_broadcasts,
 )
-from tests.factories import FormFieldFactory, FormPageFactory
-from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineFormSubmission, OfflineSettings
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def report_form(trail_site):
-    """A form page the editors keep offline; it queues submissions (the default)."""
-    form = FormPageFactory(
-        parent=trail_site["home"],
-        title="Report a fallen tree",
-        slug="report",
-        offline_available=True,
-        to_address="",
-        from_address="",
-    )
-    FormFieldFactory(page=form, label="Where", field_type="singleline")
-    FormFieldFactory(page=form, label="Email", field_type="email", required=False)
-    rebuild_site_manifest(trail_site["site"])
-    return form
 
 
 def submissions(form):

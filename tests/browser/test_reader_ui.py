@@ -13,8 +13,7 @@ from tests.browser.offline import (
     visit_and_wait_for_worker,
 )
 from tests.browser.worker_messages import ask_worker
-from tests.factories import FormFieldFactory, FormPageFactory, StandardPageFactory
-from wagtail_offline.manifest import rebuild_site_manifest
+from tests.factories import StandardPageFactory
 from wagtail_offline.models import OfflineSettings
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,23 +29,6 @@ new MutationObserver(() => {
     if (line && line.textContent) window.progressTexts.push(line.textContent);
 }).observe(document, { subtree: true, childList: true, characterData: true });
 """
-
-
-@pytest.fixture
-def report_form(trail_site):
-    """A form page the editors keep offline, whose submissions are queued offline."""
-    form = FormPageFactory(
-        parent=trail_site["home"],
-        title="Report a fallen tree",
-        slug="report",
-        offline_available=True,
-        to_address="",
-        from_address="",
-    )
-    FormFieldFactory(page=form, label="Where", field_type="singleline")
-    FormFieldFactory(page=form, label="Email", field_type="email", required=False)
-    rebuild_site_manifest(trail_site["site"])
-    return form
 
 
 def send_form_offline(page, base, email=""):

@@ -5,6 +5,7 @@ from wagtail.models import Site
 
 from ...assets import static_fingerprint
 from ...checks import rebuild_blockers
+from ...frontend_cache import purge_if_changed
 from ...manifest import ManifestError, preview_site_manifest, rebuild_site_manifest
 from ...models import OfflineManifest
 
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 else:
                     manifest = rebuild_site_manifest(each, progress=self.progress)
                     self.summarise(each, manifest)
+                    problem = purge_if_changed(each)
+                    if problem:
+                        self.stderr.write(self.style.WARNING(f"{each}: {problem}"))
             except ManifestError as error:
                 self.stderr.write(self.style.ERROR(f"{each}: {error}"))
                 failed.append(str(each))

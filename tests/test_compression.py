@@ -1,0 +1,169 @@
+"""Control files are served gzip-compressed to browsers that accept it, with or without
+Django's GZipMiddleware, compressed once per content and never twice."""
+
+import gzip
+import hashlib
+import json
+
+import pytest
+from django.test import RequestFactory
+
+from tests.factories import StandardPageFactory
+from wagtail_offline.compression import accepts_gzip
+from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.models import OfflineManifest
+from wagtail_offline.views import worker_code
+
+pytestmark = pytest.mark.django_db
+
+GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br, zstd"}  # What Chromium sends.
+GZIP_MIDDLEWARE = "django.middleware.gzip.GZipMiddleware"
+
+
+def revision(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@pytest.fixture
+def manifest_url(site):
+    """A stored manifest of 200 pages (built directly: rendering 200 pages is slow)."""
+    entries = [
+        {
+            "url": f"/trails/walk-number-{number}/",
+            "revision": revision(str(number)),
+            "size": 4000 + number,
+            "kind": "page",
+            "critical": False,
+        }
+        for number in range(200)
+    ]
+    manifest = OfflineManifest(
+        site=site, version=revision("200 walks"), entries=entries
+    )
+    manifest.save()
+    return f"/offline/manifest-{manifest.version}.json"
+
+
+@pytest.fixture
+def built(site, home):
+    StandardPageFactory(parent=home, slug="trails", offline_available=True)
+    return rebuild_site_manifest(site)
+
+
+def test_the_manifest_goes_over_the_wire_compressed_and_decompresses_to_the_same_bytes(
+    client, manifest_url
+):
+    plain = client.get(manifest_url)
+    compressed = client.get(manifest_url, **GZIP)
+
+    assert "Content-Encoding" not in plain
+    assert compressed["Content-Encoding"] == "gzip"
+    for response in (plain, compressed):
+        assert int(response["Content-Length"]) == len(response.content)
+        assert "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(compressed.content) == plain.content
+    assert len(json.loads(plain.content)["entries"]) == 200
+    # The bytes a reader's browser downloads: JSON of this shape compresses about 6x.
+    assert len(compressed.content) * 5 < len(plain.content)
+
+
+def test_each_encoding_has_its_own_etag_and_answers_304_to_it(client, manifest_url):
+    plain_etag = client.get(manifest_url)["ETag"]
+    gzip_etag = client.get(manifest_url, **GZIP)["ETag"]
+    assert gzip_etag != plain_etag
+
+    again = client.get(manifest_url, HTTP_IF_NONE_MATCH=gzip_etag, **GZIP)
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == gzip_etag
+    assert "Accept-Encoding" in again["Vary"]
+    assert client.get(manifest_url, HTTP_IF_NONE_MATCH=plain_etag).status_code == 304
+    # A browser that no longer accepts gzip does not have the plain bytes yet.
+    refused = client.get(manifest_url, HTTP_IF_NONE_MATCH=gzip_etag)
+    assert refused.status_code == 200 and "Content-Encoding" not in refused
+
+
+@pytest.mark.parametrize(
+    "accept_encoding, gzip_allowed",
+    [
+        ("gzip, deflate, br", True),
+        ("GZip;q=0.5", True),
+        ("*", True),
+        ("br;q=1.0, *;q=0.1", True),
+        ("", False),
+        ("identity", False),
+        ("deflate, br", False),
+        ("gzip;q=0, deflate", False),
+        ("gzip; q=0.000", False),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("gzips", False),
+    ],
+)
+def test_gzip_is_used_only_when_accept_encoding_allows_it(
+    accept_encoding, gzip_allowed
+):
+    request = RequestFactory().get("/sw.js", HTTP_ACCEPT_ENCODING=accept_encoding)
+    assert accepts_gzip(request) is gzip_allowed
+
+
+def test_a_browser_refusing_gzip_gets_the_plain_manifest(client, manifest_url):
+    response = client.get(manifest_url, HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert "Content-Encoding" not in response
+    assert json.loads(response.content)["entries"]
+
+
+def test_the_manifest_is_compressed_once_per_version(client, manifest_url, monkeypatch):
+    calls = []
+    compress = gzip.compress
+
+    def counting(data, *args, **kwargs):
+        calls.append(len(data))
+        return compress(data, *args, **kwargs)
+
+    monkeypatch.setattr(gzip, "compress", counting)
+    for _ in range(3):
+        assert client.get(manifest_url, **GZIP)["Content-Encoding"] == "gzip"
+        client.get(manifest_url)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("middleware", [False, True])
+def test_gzip_middleware_never_compresses_twice(
+    client, settings, manifest_url, built, middleware
+):
+    if middleware:
+        settings.MIDDLEWARE = [GZIP_MIDDLEWARE, *settings.MIDDLEWARE]
+    plain_manifest = OfflineManifest.objects.get(version=built.version).payload
+    for url in ("/sw.js", f"/offline/manifest-{built.version}.json"):
+        response = client.get(url, **GZIP)
+        assert response["Content-Encoding"] == "gzip"
+        body = gzip.decompress(response.content)
+        assert not body.startswith(b"\x1f\x8b")  # Not gzip inside gzip.
+        # A strong ETag of our own, not the weakened one of GZipMiddleware.
+        assert response["ETag"].startswith('"')
+        assert (
+            client.get(url, HTTP_IF_NONE_MATCH=response["ETag"], **GZIP).status_code
+            == 304
+        )
+    assert body == plain_manifest.encode()
+
+
+def test_sw_js_and_the_app_manifest_are_compressed_too(client, built):
+    for url in ("/sw.js", "/offline/app.webmanifest"):
+        plain = client.get(url)
+        compressed = client.get(url, **GZIP)
+        assert compressed["Content-Encoding"] == "gzip", url
+        assert gzip.decompress(compressed.content) == plain.content
+        assert compressed["Cache-Control"] == plain["Cache-Control"] == "no-cache"
+        # /sw.js varies with the host too: each site serves its own.
+        assert "Accept-Encoding" in compressed["Vary"]
+    assert "Host" in client.get("/sw.js", **GZIP)["Vary"]
+
+
+def test_the_worker_code_is_compressed_at_its_immutable_url(client, built):
+    code_url = f"/offline/worker-{worker_code()[1]}.js"
+    assert code_url in client.get("/sw.js").content.decode()
+    compressed = client.get(code_url, **GZIP)
+    assert compressed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == client.get(code_url).content
+    assert "immutable" in compressed["Cache-Control"]
