@@ -76,15 +76,17 @@ def cached_bodies(page):
     return page.evaluate(CACHED_BODIES)
 
 
-def wait_until(condition, timeout=15, interval=0.2, message="condition"):
+def wait_until(condition, timeout=15, interval=0.2, message="condition", describe=None):
+    """``condition()``'s first true value; on a timeout, says what ``describe()`` sees."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(interval)
+    seen = f" Now: {describe()!r}." if describe else ""
     raise AssertionError(
-        f"Timed out after {timeout}s waiting for {message} (last: {value!r})."
+        f"Timed out after {timeout}s waiting for {message} (last: {value!r}).{seen}"
     )
 
 

@@ -119,6 +119,7 @@ def test_an_update_serves_the_new_revision_and_removes_only_our_old_caches(
     wait_until(
         lambda: cache_names(page) == {prefix, "another-app-on-this-origin"},
         message="only the current cache and the other app's to remain",
+        describe=lambda: sorted(cache_names(page)),
     )
     page.context.set_offline(True)
     page.goto(base + "/trails/ridge/")
