@@ -5,8 +5,10 @@ import json
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
+from wagtail.models import Site
 
 from tests.factories import StandardPageFactory
+from tests.served import served_manifest
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 
@@ -74,13 +76,24 @@ def test_manifest_is_immutable_and_lists_revisions(client, built):
     response = client.get(f"/offline/manifest-{built.version}.json")
     assert response.status_code == 200
     assert "immutable" in response["Cache-Control"]
-    data = response.json()
-    assert data["version"] == built.version
+    assert response.json()["version"] == built.version
+    data = served_manifest(client, built.version)
     assert {e["url"] for e in data["entries"]} == {e["url"] for e in built.entries}
     assert all(
         set(e) == {"url", "revision", "size", "kind", "critical"}
         for e in data["entries"]
     )
+    # Its indexes and parts are immutable too, and only this site's.
+    part_url = response.json()["indexes"][0]
+    assert "immutable" in client.get(part_url)["Cache-Control"]
+    Site.objects.create(hostname="other.example", root_page=built_root(built))
+    assert client.get("/sw.js", HTTP_HOST="other.example").status_code == 200
+    assert client.get(part_url, HTTP_HOST="other.example").status_code == 404
+    assert client.get("/offline/parts/0123456789abcdef0123.json").status_code == 404
+
+
+def built_root(manifest):
+    return Site.objects.get(pk=manifest.site_id).root_page
 
 
 def test_an_outdated_manifest_url_is_gone(client, built):
@@ -214,7 +227,10 @@ def test_serving_stays_constant_with_a_thousand_flagged_pages(
         assert client.get("/sw.js").status_code == 200
     with django_assert_max_num_queries(4):
         response = client.get(f"/offline/manifest-{manifest.version}.json")
-    assert len(response.json()["entries"]) == 1000
+    part_url = response.json()["indexes"][0]
+    with django_assert_max_num_queries(4):
+        assert client.get(part_url).status_code == 200
+    assert len(served_manifest(client, manifest.version)["entries"]) == 1000
     # One of them applies the privacy rules again, at serve time.
     with django_assert_max_num_queries(7):
         response = client.get("/offline/")

@@ -1,5 +1,5 @@
-import json
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,7 +8,8 @@ from django.core.validators import (
     MinValueValidator,
     RegexValidator,
 )
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -18,6 +19,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.images import get_image_model_string
 from wagtail.models import Orderable, Site
 
+from . import manifest_parts
 from .compat import PAGE_MODEL
 from .forms import OfflineSettingsForm
 from .panels import OfflineStatusPanel
@@ -363,8 +365,11 @@ class OfflineManifest(models.Model):
     # "/fr/hors-ligne/"}, …, {"prefix": "/", "url": …}]} (longest prefix first), and the
     # site's web app manifest under "appManifest" (served by its own view).
     extras = models.JSONField(default=dict, editable=False)
-    # The JSON that readers' workers download, serialised once when the manifest is stored.
+    # The root that readers' workers download at the manifest's URL, serialised once when
+    # the manifest is stored; it leads to the indexes and parts (OfflineManifestPart).
     payload = models.TextField(blank=True, editable=False)
+    # How many parts the entries are split into; kept from build to build (manifest_parts).
+    part_count = models.PositiveIntegerField(default=0, editable=False)
     built_at = models.DateTimeField(default=timezone.now)
 
     WORKER_FIELDS = ("url", "revision", "size", "kind", "critical")
@@ -379,12 +384,16 @@ class OfflineManifest(models.Model):
 
     def save(self, *args, **kwargs):
         self.built_at = timezone.now()
-        self.payload = self.serialise_for_worker()
-        super().save(*args, **kwargs)
+        split = self.split_for_worker()
+        self.payload, self.part_count = split.root, split.part_count
+        with transaction.atomic(using=router.db_for_write(OfflineManifestPart)):
+            super().save(*args, **kwargs)
+            OfflineManifestPart.store(self.site_id, split.documents)
         OfflineServingState.bump()
 
-    def serialise_for_worker(self):
-        entries = [
+    def worker_entries(self):
+        """The entries as the worker reads them."""
+        return [
             {
                 **{field: entry[field] for field in self.WORKER_FIELDS},
                 **{
@@ -395,19 +404,74 @@ class OfflineManifest(models.Model):
             }
             for entry in self.entries
         ]
-        return json.dumps(
-            {
-                "version": self.version,
-                "builtAt": self.built_at.isoformat(),
-                "fallbacks": self.extras.get("fallbacks", []),
-                "entries": entries,
-            },
-            separators=(",", ":"),
+
+    def split_for_worker(self):
+        """The root, indexes and parts readers' workers download (see manifest_parts)."""
+        head = {
+            "version": self.version,
+            "builtAt": self.built_at.isoformat(),
+            "fallbacks": self.extras.get("fallbacks", []),
+        }
+        return manifest_parts.split(
+            head,
+            self.worker_entries(),
+            self.pages,
+            lambda digest: reverse("wagtail_offline:manifest_part", args=[digest]),
+            previous_part_count=self.part_count,
         )
 
     @property
     def size(self):
         return sum(entry["size"] for entry in self.entries)
+
+
+class OfflineManifestPart(models.Model):
+    """An index or part of a site's manifest, at an immutable URL named by its digest.
+
+    Kept while the site's current manifest leads to it, and for a day after, so that a
+    worker that began its install from the previous manifest can finish it.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=manifest_parts.DIGEST_LENGTH)
+    content = models.TextField()
+    # When the last build that led to it stored its manifest.
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    KEPT_AFTER_USE = timedelta(days=1)
+
+    class Meta:
+        verbose_name = _("offline manifest part")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "digest"], name="wagtail_offline_part_unique_digest"
+            )
+        ]
+
+    def __str__(self):
+        return self.digest
+
+    @classmethod
+    def store(cls, site_id, documents):
+        """Stores the documents a manifest leads to; forgets those no manifest needs now."""
+        now = timezone.now()
+        held = set(
+            cls.objects.filter(site_id=site_id, digest__in=list(documents)).values_list(
+                "digest", flat=True
+            )
+        )
+        cls.objects.bulk_create(
+            [
+                cls(site_id=site_id, digest=digest, content=content, used_at=now)
+                for digest, content in sorted(documents.items())
+                if digest not in held
+            ],
+            ignore_conflicts=True,  # Another build of the same content stored it first.
+        )
+        cls.objects.filter(site_id=site_id, digest__in=sorted(held)).update(used_at=now)
+        cls.objects.filter(
+            site_id=site_id, used_at__lt=now - cls.KEPT_AFTER_USE
+        ).delete()
 
 
 class OfflinePageSnapshot(models.Model):

@@ -17,6 +17,7 @@ def tables_ready():
         OfflineAssetRevision,
         OfflineFormSubmission,
         OfflineManifest,
+        OfflineManifestPart,
         OfflinePageSnapshot,
         OfflineReaderPage,
         OfflineRebuild,
@@ -32,6 +33,7 @@ def tables_ready():
         OfflineReaderPage,
         OfflineFormSubmission,
         OfflineAssetRevision,
+        OfflineManifestPart,
     )
     alias = router.db_for_read(OfflineManifest)
     if alias in _ready_aliases:

@@ -12,6 +12,11 @@ urlpatterns = [
         name="manifest",
     ),
     re_path(
+        r"^offline/parts/(?P<digest>[0-9a-f]{20})\.json$",
+        views.manifest_part,
+        name="manifest_part",
+    ),
+    re_path(
         r"^offline/worker-(?P<code_hash>[0-9a-f]{16})\.js$",
         views.worker_code_view,
         name="worker_code",

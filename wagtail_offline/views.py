@@ -23,7 +23,12 @@ from .app_manifest import serialise as serialise_app_manifest
 from .app_manifest import site_display_name
 from .fallbacks import locale_roots
 from .manifest import never_offline_prefixes, site_bypass_prefixes, site_relative_url
-from .models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
+from .models import (
+    OfflineManifest,
+    OfflineManifestPart,
+    OfflinePageSnapshot,
+    OfflineSettings,
+)
 from .reader_pages import BadURLs, answer_reader_pages, checked_urls
 from .schema import tables_ready
 from .selection import not_expired, site_root_paths
@@ -243,7 +248,10 @@ def worker_code_view(request, code_hash):
 
 @require_GET
 def manifest(request, version):
-    """The full manifest at an immutable URL, served while it is the site's current one."""
+    """The manifest's root at an immutable URL, served while it is the site's current one.
+
+    It lists indexes, which list parts (``manifest_part``): see manifest_parts.py.
+    """
     state = site_state(request)
     if state is None or not state.active or version != state.version:
         raise Http404("This offline manifest is no longer current.")
@@ -260,6 +268,30 @@ def manifest(request, version):
     if payload is None:
         raise Http404("This offline manifest is no longer current.")
     return compression.respond(request, payload, "application/json", IMMUTABLE)
+
+
+@require_GET
+def manifest_part(request, digest):
+    """An index or part of the manifest, named by its content: immutable.
+
+    Served from the site's own parts only, while its manifests need them.
+    """
+    state = site_state(request)
+    if state is None or not state.active:
+        raise Http404("Offline reading is off for this site.")
+    site_id = state.site_id
+    content = serving_cache.encoded_file(
+        f"manifest-part:{site_id}:{digest}",
+        lambda: (
+            OfflineManifestPart.objects.filter(site_id=site_id, digest=digest)
+            .values_list("content", flat=True)
+            .first()
+        ),
+        f'"{digest}"',
+    )
+    if content is None:
+        raise Http404("No such part of this site's offline manifest.")
+    return compression.respond(request, content, "application/json", IMMUTABLE)
 
 
 def listed_pages(site, roots=None):

@@ -1,5 +1,6 @@
 """The service worker's rules, each shown in Chromium."""
 
+import json
 import time
 from collections import Counter
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from tests.browser.offline import (
 )
 from tests.factories import FormFieldFactory, FormPageFactory, StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineManifest, OfflineSettings
+from wagtail_offline.models import OfflineManifest, OfflineServingState, OfflineSettings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,11 +80,121 @@ def test_an_edit_downloads_only_the_entries_that_changed(page, trail_site):
     downloaded = {
         path for path in log.paths if not path.startswith("/offline/worker-")
     } - control
+    # Of the manifest, the root and what changed: the part with the page, and the index
+    # that lists that part.
+    parts = {path for path in downloaded if path.startswith("/offline/parts/")}
+    assert len(parts) == 2, parts
     # The navigation itself fetched /trails/walk-7/ once more; nothing else unchanged was.
-    assert downloaded == changed
+    assert downloaded - parts == changed
+    # The parts of the previous manifest are pruned, and the current ones all held.
+    wait_until(
+        lambda: (
+            {url for url in cached_urls(page) if url.startswith("/offline/parts/")}
+            == served_documents(page, base, site)
+        ),
+        message="the precache to hold exactly the current manifest's parts",
+    )
     page.context.set_offline(True)
     page.goto(base + "/trails/walk-7/")
     assert "Rerouted around the landslip." in page.content()
+
+
+def test_a_reader_away_for_several_versions_downloads_only_what_changed_since(
+    context, trail_site
+):
+    site, trails = trail_site["site"], trail_site["trails"]
+    for number in range(60):
+        StandardPageFactory(
+            parent=trails, title=f"Walk {number}", slug=f"walk-{number}"
+        )
+    rebuild_site_manifest(site)
+    base = trail_site["url"]
+    page = context.new_page()
+    visit_and_wait_for_worker(page, base + "/trails/")
+    first = entry_revisions(site)
+    first_documents = served_documents(page, base, site)
+    versions = manifest_versions(page)
+    page.close()  # The reader goes away; the worker stays registered.
+
+    # Three publishes while the reader is away: an edit, a new page, an unpublish.
+    walk = trails.get_children().get(slug="walk-3").specific
+    walk.body = "<p>Rerouted around the landslip.</p>"
+    walk.save_revision().publish()
+    StandardPageFactory(parent=trails, title="Tarn loop", slug="tarn-loop")
+    trails.get_children().get(slug="walk-10").specific.unpublish()
+    latest = entry_revisions(site)
+    changed = {url for url, revision in latest.items() if first.get(url) != revision}
+
+    log = ServerLog(context)
+    page = context.new_page()
+    page.goto(base + "/trails/walk-3/")
+    wait_for_new_worker(page, versions)
+    # One root (the latest: the versions in between are never fetched), the documents
+    # this device did not hold, and the entries that changed since its version.
+    roots = {path for path in log.paths if path.startswith("/offline/manifest-")}
+    assert roots == {f"/offline/manifest-{site_version(site)}.json"}
+    parts = {path for path in log.paths if path.startswith("/offline/parts/")}
+    assert parts and not parts & first_documents
+    assert all(count == 1 for path, count in log.paths.items() if path in parts)
+    downloaded = {
+        path
+        for path in log.paths
+        if not path.startswith(("/offline/worker-", "/offline/manifest-", "/sw.js"))
+    } - parts
+    assert downloaded == changed  # /trails/walk-3/ is both changed and navigated to.
+
+    current = served_documents(page, base, site)
+    wait_until(
+        lambda: (
+            {url for url in cached_urls(page) if url.startswith("/offline/parts/")}
+            == current
+        ),
+        message="the precache to hold exactly the latest manifest's parts",
+    )
+    assert "/trails/walk-10/" not in cached_urls(page)
+    page.context.set_offline(True)
+    page.goto(base + "/trails/walk-3/")
+    assert "Rerouted around the landslip." in page.content()
+    page.goto(base + "/trails/tarn-loop/")
+    assert page.locator("h1").inner_text() == "Tarn loop"
+    response = page.goto(base + "/trails/walk-10/")
+    assert response.headers["x-wagtail-offline"] == "fallback"
+
+
+def test_a_manifest_stored_by_an_older_release_still_installs(page, trail_site):
+    """Until the first build after an upgrade, the root lists its entries itself."""
+    site = trail_site["site"]
+    manifest = OfflineManifest.objects.get(site=site)
+    older_payload = json.dumps(
+        {
+            "version": manifest.version,
+            "builtAt": manifest.built_at.isoformat(),
+            "fallbacks": manifest.extras.get("fallbacks", []),
+            "entries": manifest.worker_entries(),
+        }
+    )
+    OfflineManifest.objects.filter(site=site).update(payload=older_payload)
+    OfflineServingState.bump()
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/trails/")
+    assert not any(url.startswith("/offline/parts/") for url in cached_urls(page))
+    assert "/trails/ridge/" in cached_urls(page)
+    page.context.set_offline(True)
+    page.goto(base + "/trails/ridge/")
+    assert page.locator("h1").inner_text() == "Ridge walk"
+
+
+def served_documents(page, base, site):
+    """The URLs of the current manifest's indexes and parts."""
+    root = page.request.get(
+        base + f"/offline/manifest-{site_version(site)}.json"
+    ).json()
+    parts = [
+        url
+        for index in root["indexes"]
+        for url in page.request.get(base + index).json()["parts"]
+    ]
+    return {*root["indexes"], *parts}
 
 
 def site_version(site):

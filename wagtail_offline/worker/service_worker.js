@@ -49,7 +49,8 @@ self.addEventListener("install", (event) => {
 
 async function install() {
   if (!CONFIG.active || !CONFIG.manifestUrl) return;
-  const manifest = await fetchManifest();
+  const cache = await caches.open(PRECACHE);
+  const { root, manifest } = await fetchManifest(cache);
   // An entry that is not a canonical path of this origin is never fetched: a bad
   // manifest must not put another origin's answers in this site's cache.
   const valid = manifest.entries.filter(isValidEntry);
@@ -65,7 +66,6 @@ async function install() {
     await reportFailures(failures);
     throw new Error("A critical entry of the manifest is not a path of this site.");
   }
-  const cache = await caches.open(PRECACHE);
   const stale = await entriesToDownload(cache, valid);
   startProgress(stale.length);
   try {
@@ -83,7 +83,7 @@ async function install() {
   } finally {
     finishProgress();
   }
-  await cache.put(CONFIG.manifestUrl, jsonResponse(manifest));
+  await cache.put(CONFIG.manifestUrl, jsonResponse(root));
   await saveFailures(cache, failures);
   setManifest(manifest);
   if (failures.length) await reportFailures(failures);
@@ -111,9 +111,48 @@ async function downloadEntries(cache, entries, failures) {
   });
 }
 
-async function fetchManifest() {
+/**
+ * The manifest's root, and the manifest it leads to. Only the indexes and parts this
+ * device does not hold yet are downloaded: after one edit, one index and one part.
+ */
+async function fetchManifest(cache) {
   const response = await fetch(CONFIG.manifestUrl, { credentials: "omit" });
   if (!response.ok) throw new Error(`The manifest answered ${response.status}.`);
+  const root = await response.json();
+  return { root, manifest: await assembleManifest(root, (url) => readDocument(cache, url)) };
+}
+
+/** {version, builtAt, fallbacks, entries, documents} from a root and its indexes and parts. */
+async function assembleManifest(root, read) {
+  // A root stored by an older release lists its entries itself, until the next build.
+  if (Array.isArray(root.entries)) return { ...root, documents: [] };
+  const indexUrls = documentUrls(root.indexes);
+  const indexes = await mapLimited(indexUrls, PRECACHE_CONCURRENCY, read);
+  const partUrls = indexes.flatMap((index) => documentUrls(index.parts));
+  const parts = await mapLimited(partUrls, PRECACHE_CONCURRENCY, read);
+  return {
+    version: root.version,
+    builtAt: root.builtAt,
+    fallbacks: root.fallbacks,
+    entries: parts.flatMap((part) => (Array.isArray(part.entries) ? part.entries : [])),
+    documents: [...indexUrls, ...partUrls],
+  };
+}
+
+function documentUrls(urls) {
+  if (!Array.isArray(urls) || !urls.every((url) => canonicalKey(url))) {
+    throw new Error("The manifest names a part that is not a path of this site.");
+  }
+  return urls;
+}
+
+/** An index or part, named by its content: from the precache when held, else downloaded and kept. */
+async function readDocument(cache, url) {
+  const held = await cache.match(absoluteUrl(url));
+  if (held) return held.json();
+  const response = await fetch(absoluteUrl(url), { credentials: "omit", mode: "same-origin" });
+  if (!isStorable(response)) throw new Error(`${url} answered ${response.status}.`);
+  await cache.put(absoluteUrl(url), response.clone());
   return response.json();
 }
 
@@ -207,7 +246,7 @@ async function pruneEntries({ keepAssets = false } = {}) {
   const manifest = await loadManifest();
   if (!manifest) return;
   const cache = await caches.open(PRECACHE);
-  const keep = new Set(manifest.entries.keys());
+  const keep = new Set([...manifest.entries.keys(), ...manifest.documents]);
   keep.add(CONFIG.manifestUrl);
   keep.add(FAILURES_KEY);
   const dropped = (await cache.keys()).filter((request) => !keep.has(ownKeyOf(request)));
@@ -1127,6 +1166,8 @@ function setManifest(manifest) {
     version: manifest.version,
     builtAt: manifest.builtAt || null,
     entries: new Map(entries.map((entry) => [entry.url, entry])),
+    // The indexes and parts it was read from: kept in the precache with it.
+    documents: manifest.documents || [],
     fallbacks: localeFallbacks(manifest.fallbacks, stored),
     fallbackUrls: byKind("fallback"),
     queuedUrl: byKind("queued")[0],
@@ -1147,11 +1188,25 @@ function fallbackUrlsFor(manifest, key) {
   return [...ofLocale.map((fallback) => fallback.url), ...manifest.fallbackUrls];
 }
 
+// A worker restarted with many requests at once reads its manifest once.
+let loadingManifest = null;
+
 async function loadManifest() {
   if (currentManifest && currentManifest.version === CONFIG.version) return currentManifest;
   if (!CONFIG.manifestUrl) return null;
+  loadingManifest = loadingManifest || readStoredManifest().finally(() => (loadingManifest = null));
+  return loadingManifest;
+}
+
+async function readStoredManifest() {
   const cached = await matchPrecache(CONFIG.manifestUrl);
-  return cached ? setManifest(await cached.json()) : null;
+  if (!cached) return null;
+  try {
+    const cache = await caches.open(PRECACHE);
+    return setManifest(await assembleManifest(await cached.json(), (url) => readDocument(cache, url)));
+  } catch (error) {
+    return null; // A part the browser evicted, while offline: as if nothing were held.
+  }
 }
 
 function isSavedPage(manifest, key) {
@@ -1273,6 +1328,14 @@ function withTimeout(promise, milliseconds) {
     timer = setTimeout(() => reject(new TimeoutError("The network is slow.")), milliseconds);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function mapLimited(items, limit, callback) {
+  const results = new Array(items.length);
+  await forEachLimited([...items.keys()], limit, async (index) => {
+    results[index] = await callback(items[index]);
+  });
+  return results;
 }
 
 async function forEachLimited(items, limit, callback) {
