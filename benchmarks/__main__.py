@@ -18,6 +18,7 @@ SIZES = {
         "hang_repeat": 5,
         "save_repeat": 9,
         "discovery_repeat": 9,
+        "scale_pages": (100, 1_000, 10_000),
     },
     "quick": {
         "manifest_pages": 1_000,
@@ -31,6 +32,7 @@ SIZES = {
         "hang_repeat": 3,
         "save_repeat": 5,
         "discovery_repeat": 5,
+        "scale_pages": (100, 1_000),
     },
 }
 
@@ -42,10 +44,11 @@ def main(argv=None):
     )
     parser.add_argument(
         "--only",
-        choices=["server", "browser", "discovery"],
+        choices=["server", "browser", "discovery", "scale"],
         help="run one group: server (issue #3), browser (issues #4 and #10: the "
         "reader's tools) or discovery "
-        "(URLs in hostile CSS and HTML)",
+        "(URLs in hostile CSS and HTML) or scale (issue #11: one publish at 100, "
+        "1,000 and 10,000 pages)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
@@ -65,6 +68,7 @@ def main(argv=None):
         ("server", "benchmarks.server", True),
         ("browser", "benchmarks.browser", True),
         ("discovery", "benchmarks.discovery", False),
+        ("scale", "benchmarks.scale", True),
     ]
     groups = [group for group in groups if not args.only or args.only == group[0]]
     if any(needs_database for _, _, needs_database in groups):

@@ -145,9 +145,9 @@ def worker_size():
 
 
 def _is_control_file(path):
-    """The worker's own files: /sw.js, its imported code and the manifest."""
+    """The worker's own files: /sw.js, its imported code and the manifest's documents."""
     return path == "/sw.js" or path.startswith(
-        ("/offline/manifest-", "/offline/worker-")
+        ("/offline/manifest-", "/offline/parts/", "/offline/worker-")
     )
 
 

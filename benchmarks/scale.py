@@ -1,0 +1,249 @@
+"""Issue #11: what one publish costs the server and a returning reader, as sites grow.
+
+Sites of 100, 1,000 and 10,000 offline pages whose leaf pages each have two images of
+their own. Every page but the edited one has a stored snapshot (rendering 10,000 pages
+is the full-rebuild row's job); the edited page is rendered for real, with its images.
+"""
+
+import gzip
+import os
+import time
+from unittest import mock
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+
+from wagtail_offline import rendering
+from wagtail_offline.manifest import (
+    render_html,
+    revision_of,
+    site_relative_url,
+)
+from wagtail_offline.manifest_parts import assemble
+from wagtail_offline.models import OfflineManifest, OfflinePageSnapshot
+from wagtail_offline.selection import offline_pages
+
+from . import sites
+from .report import Result
+from .server import run_plugin_tasks
+
+IMAGE_BYTES = 8_000
+GZIP = {"HTTP_ACCEPT_ENCODING": "gzip"}
+CONTROL_ALLOWANCE = 8 * 1024
+BYTES_GOAL = 1.05
+
+
+def run(sizes):
+    measured = [one_publish(page_count) for page_count in sizes["scale_pages"]]
+    return [
+        reads_result(measured),
+        rebuild_time_result(measured),
+        *[bytes_result(measurement) for measurement in measured],
+    ]
+
+
+def image_urls(page):
+    return [f"{settings.MEDIA_URL}bench/walk-{page.pk}-{side}.jpg" for side in "ab"]
+
+
+def _write_images(pages):
+    for page in pages:
+        for url in image_urls(page):
+            name = url[len(settings.MEDIA_URL) :]
+            # Different bytes per file, as photos are; the size is what storage reads cost.
+            content = os.urandom(IMAGE_BYTES)
+            default_storage.save(name, ContentFile(content))
+
+
+def _snapshots(site, pages, sample):
+    OfflinePageSnapshot.objects.filter(site=site).delete()
+    OfflinePageSnapshot.objects.bulk_create(
+        [
+            OfflinePageSnapshot(
+                site=site,
+                page_id=page.pk,
+                url=site_relative_url(page, site),
+                revision=revision_of(f"{page.pk}:{sample.revision}".encode()),
+                size=sample.size,
+                asset_urls=sorted({*sample.asset_urls, *image_urls(page)}),
+            )
+            for page in pages
+        ],
+        batch_size=1000,
+    )
+
+
+def one_publish(page_count):
+    sites.reset_database()
+    site, home, sections, leaves = sites.build_site(page_count)
+    layout_note = sites.make_selectable(site, home, sections)
+    pages = list(offline_pages(site))
+    _write_images(leaves)
+    target = leaves[len(leaves) // 2].specific
+    sample = render_html(
+        rendering.AnonymousClient(site), site_relative_url(leaves[0], site)
+    )
+    _snapshots(site, [page for page in pages if page.pk != target.pk], sample)
+    # The edited page shows its two images; the others' snapshots name theirs. The
+    # first publish reads every asset once, as a first build does.
+    target.body += "".join(
+        f'<p><img src="{url}" alt=""></p>' for url in image_urls(target)
+    )
+    target.save_revision().publish()
+    started = time.perf_counter()
+    run_plugin_tasks()
+    first_build = time.perf_counter() - started
+
+    client = Client(SERVER_NAME="localhost")
+    before = served(client)
+    target.body += "<p>Update: the ford below the ridge is closed after the storm.</p>"
+    target.save_revision().publish()
+    reads, rendered = [], []
+    original_read, original_get = rendering._read_stored, rendering.AnonymousClient.get
+
+    def counting_read(stored):
+        content = original_read(stored)
+        reads.append(len(content or b""))
+        return content
+
+    def counting_get(self, url):
+        rendered.append(url)
+        return original_get(self, url)
+
+    with (
+        mock.patch.object(rendering, "_read_stored", counting_read),
+        mock.patch.object(rendering.AnonymousClient, "get", counting_get),
+    ):
+        started = time.perf_counter()
+        run_plugin_tasks()
+        duration = time.perf_counter() - started
+    after = served(client)
+    manifest = OfflineManifest.objects.get(site=site)
+    return {
+        "pages": page_count,
+        "offline": len(pages),
+        "entries": len(manifest.entries),
+        "parts": manifest.part_count,
+        "reads": len(reads),
+        "read_bytes": sum(reads),
+        "rendered": [url for url in rendered if not url.startswith(settings.MEDIA_URL)],
+        "duration": duration,
+        "first_build": first_build,
+        "update": update_cost(before, after),
+        "layout_note": layout_note,
+    }
+
+
+def served(client):
+    """What the worker downloads, read through the views gzipped as browsers ask:
+    {"sw": wire bytes, "root": wire bytes, "documents": {url: wire bytes},
+    "entries": {url: entry}}."""
+    wire = {}
+
+    def get(url):
+        response = client.get(url, **GZIP)
+        assert response.status_code == 200, (url, response.status_code)
+        wire[url] = len(response.serialize_headers()) + len(response.content)
+        body = response.content
+        if response.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        return body
+
+    worker = get("/sw.js").decode()
+    manifest_url = worker.split('"manifestUrl": "')[1].split('"')[0]
+    manifest = assemble(get(manifest_url), get)
+    return {
+        "sw": wire.pop("/sw.js"),
+        "root": wire.pop(manifest_url),
+        "documents": wire,
+        "entries": {entry["url"]: entry for entry in manifest["entries"]},
+    }
+
+
+def update_cost(before, after):
+    """Bytes a reader's worker holding ``before`` downloads to hold ``after``."""
+    new_documents = {
+        url: size
+        for url, size in after["documents"].items()
+        if url not in before["documents"]
+    }
+    changed = [
+        entry
+        for url, entry in after["entries"].items()
+        if before["entries"].get(url, {}).get("revision") != entry["revision"]
+    ]
+    content = sum(entry["size"] for entry in changed)
+    control = after["sw"] + after["root"] + sum(new_documents.values())
+    return {
+        "changed": sorted(entry["url"] for entry in changed),
+        "content": content,
+        "control": control,
+        "documents": len(new_documents),
+        "total": content + control,
+        "limit": BYTES_GOAL * (content + CONTROL_ALLOWANCE),
+    }
+
+
+def reads_result(measured):
+    first, last = measured[0], measured[-1]
+    flat = all(m["reads"] <= first["reads"] for m in measured)
+    return Result(
+        name="#11 storage reads for one publish",
+        value=" / ".join(f"{m['reads']}" for m in measured)
+        + f" ({' / '.join(_pages(m) for m in measured)})",
+        goal="flat (the page's own assets)",
+        passed=flat,
+        notes=[
+            f"{m['pages']:,} pages ({m['entries']:,} entries): {m['reads']} files read, "
+            f"{m['read_bytes']:,} bytes; rendered {len(m['rendered'])}: "
+            f"{', '.join(m['rendered'])}. Before issue 11: "
+            f"{2 * m['pages']:,}+ reads (every asset of the site)."
+            for m in measured
+        ]
+        + [
+            f"Each leaf page has two images of its own ({IMAGE_BYTES:,} random bytes each, "
+            f"plain media files); the edited one is rendered for real, the others have "
+            f"stored snapshots. Largest: {last['pages']:,} pages."
+        ]
+        + [m["layout_note"] for m in measured if m["layout_note"]][:1],
+    )
+
+
+def rebuild_time_result(measured):
+    base = measured[0]["duration"]
+    worst = max(m["duration"] for m in measured)
+    return Result(
+        name="#11 one-page rebuild time",
+        value=" / ".join(f"{m['duration']:.2f} s" for m in measured),
+        goal=f"flat (<= 2x of {_pages(measured[0])})",
+        passed=worst <= 2 * base,
+        notes=[
+            f"{m['pages']:,} pages: the publish's tasks ran in {m['duration']:.2f} s; the "
+            f"first build after the snapshots (reading every asset once) took "
+            f"{m['first_build']:.2f} s."
+            for m in measured
+        ],
+    )
+
+
+def bytes_result(measurement):
+    update = measurement["update"]
+    return Result(
+        name=f"#11 bytes a reader downloads per edit ({_pages(measurement)})",
+        value=f"{update['total']:,} B",
+        goal=f"<= {BYTES_GOAL}x (content + 8 KB) = {update['limit']:,.0f} B",
+        passed=update["total"] <= update["limit"],
+        notes=[
+            f"changed entries {', '.join(update['changed'])}: {update['content']:,} bytes; "
+            f"control {update['control']:,} bytes on the wire (gzipped /sw.js, the root "
+            f"and {update['documents']} new index/part documents of "
+            f"{measurement['parts']} parts, headers included), read through the views as "
+            f"the worker reads them."
+        ],
+    )
+
+
+def _pages(measurement):
+    return f"{measurement['pages']:,} pages"
