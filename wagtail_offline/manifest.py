@@ -10,6 +10,7 @@ command, never on a request path. A build has two phases:
    newer snapshots meanwhile, in which case assemble again.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, get_urlconf, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.documents import get_document_model
@@ -201,6 +202,9 @@ def _check_url_count(url, count):
 def document_id(path):
     """The id of the Wagtail document that ``path`` serves, or None."""
     served = served_path(path)
+    marker = _document_serve_segment(get_urlconf() or settings.ROOT_URLCONF)
+    if served and marker and marker not in served:
+        return None  # Resolving every asset URL of a large site is what a build would wait on.
     try:
         match = resolve(served) if served else None
     except Resolver404:
@@ -210,6 +214,21 @@ def document_id(path):
     if match.url_name != "wagtaildocs_serve":
         return None
     return int(match.args[0])
+
+
+@functools.lru_cache(maxsize=16)
+def _document_serve_segment(urlconf):
+    """The segment before the id in Wagtail's document URLs ("/documents/"), or None.
+
+    Whatever prefix a language or mount point adds, a document's URL contains it.
+    """
+    try:
+        url = reverse("wagtaildocs_serve", args=[1, "x"], urlconf=urlconf)
+    except NoReverseMatch:
+        return None
+    head = url[: -len("/1/x")] if url.endswith("/1/x") else ""
+    segment = head.rsplit("/", 1)[-1]
+    return f"/{segment}/" if segment else None
 
 
 def never_offline_prefixes(site_prefixes=()):
