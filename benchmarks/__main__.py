@@ -19,6 +19,8 @@ SIZES = {
         "save_repeat": 9,
         "discovery_repeat": 9,
         "scale_pages": (100, 1_000, 10_000),
+        "concurrent_site_pages": 1_000,
+        "concurrent_seconds": 5,
     },
     "quick": {
         "manifest_pages": 1_000,
@@ -33,6 +35,8 @@ SIZES = {
         "save_repeat": 5,
         "discovery_repeat": 5,
         "scale_pages": (100, 1_000),
+        "concurrent_site_pages": 1_000,
+        "concurrent_seconds": 2,
     },
 }
 

@@ -7,7 +7,9 @@ is the full-rebuild row's job); the edited page is rendered for real, with its i
 
 import gzip
 import os
+import threading
 import time
+import urllib.request
 from unittest import mock
 
 from django.conf import settings
@@ -26,21 +28,32 @@ from wagtail_offline.models import OfflineManifest, OfflinePageSnapshot
 from wagtail_offline.selection import offline_pages
 
 from . import sites
+from .live import Meter, live_server
 from .report import Result
 from .server import run_plugin_tasks
 
 IMAGE_BYTES = 8_000
+CLIENTS = 50
+CONCURRENCY_GOAL = 0.7
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip"}
 CONTROL_ALLOWANCE = 8 * 1024
 BYTES_GOAL = 1.05
 
 
 def run(sizes):
-    measured = [one_publish(page_count) for page_count in sizes["scale_pages"]]
+    measured, concurrent = [], []
+    for page_count in sizes["scale_pages"]:
+        measured.append(one_publish(page_count))
+        if page_count == sizes["concurrent_site_pages"]:
+            # On this site, as its publish left it.
+            concurrent = under_concurrent_clients(
+                page_count, CLIENTS, sizes["concurrent_seconds"]
+            )
     return [
         reads_result(measured),
         rebuild_time_result(measured),
         *[bytes_result(measurement) for measurement in measured],
+        *concurrent,
     ]
 
 
@@ -248,3 +261,87 @@ def bytes_result(measurement):
 
 def _pages(measurement):
     return f"{measurement['pages']:,} pages"
+
+
+def under_concurrent_clients(page_count, clients, seconds):
+    """/sw.js, the manifest's root and /offline/ against a static file of the same bytes,
+    each fetched by ``clients`` threads at once over loopback."""
+    client = Client(SERVER_NAME="localhost")
+    worker = client.get("/sw.js").content.decode()
+    manifest_url = worker.split('"manifestUrl": "')[1].split('"')[0]
+    os.makedirs(settings.BENCH_STATIC_ROOT, exist_ok=True)
+    results = []
+    with live_server(Meter()) as base:
+        for name, url in (
+            ("/sw.js", "/sw.js"),
+            ("manifest root", manifest_url),
+            ("/offline/", "/offline/"),
+        ):
+            body = _get(base + url)
+            static_name = f"concurrent-{len(results)}"
+            with open(
+                os.path.join(settings.BENCH_STATIC_ROOT, static_name), "wb"
+            ) as file:
+                file.write(body)
+            static_url = f"/bench-static/{static_name}"
+            if _get(base + static_url) != body:
+                raise RuntimeError(f"{static_url} does not serve the bytes of {url}")
+            # In turns, so that drift hits both alike.
+            plugin, static = [], []
+            for _ in range(2):
+                plugin.append(_hammer(base + url, clients, seconds))
+                static.append(_hammer(base + static_url, clients, seconds))
+            rate = max(sample["rate"] for sample in plugin)
+            static_rate = max(sample["rate"] for sample in static)
+            errors = sum(sample["errors"] for sample in plugin + static)
+            ratio = rate / static_rate
+            results.append(
+                Result(
+                    name=f"#11 {name} under {clients} clients vs static ({page_count:,} pages)",
+                    value=f"{ratio:.2f}x, {errors} errors",
+                    goal=f">= {CONCURRENCY_GOAL}x, 0 errors",
+                    passed=ratio >= CONCURRENCY_GOAL and errors == 0,
+                    notes=[
+                        f"{clients} threads GETting {url} ({len(body):,} bytes) for "
+                        f"{seconds} s through Django's threaded live server: "
+                        f"{rate:,.0f} requests/s; the same bytes from "
+                        f"django.views.static.serve: {static_rate:,.0f} requests/s (best of 2, "
+                        f"alternating); errors: {errors}."
+                    ],
+                )
+            )
+    return results
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def _hammer(url, clients, seconds):
+    """``clients`` threads GETting ``url`` one request after another for ``seconds``:
+    requests per second (counting those that ended in time) and errors."""
+    errors, done = [], []
+    start = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def one_client():
+        start.wait()
+        count = 0
+        while time.perf_counter() < deadline[0]:
+            try:
+                _get(url)
+            except Exception as error:  # noqa: BLE001 - counted, and named in the notes
+                errors.append(error)
+            if time.perf_counter() <= deadline[0]:
+                count += 1
+        done.append(count)
+
+    threads = [threading.Thread(target=one_client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.perf_counter() + seconds
+    start.wait()
+    for thread in threads:
+        thread.join()
+    return {"rate": sum(done) / seconds, "errors": len(errors)}
