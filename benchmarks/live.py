@@ -1,11 +1,15 @@
 """Django's live server for the browser benchmarks, behind a WSGI wrapper that counts and stalls."""
 
 import gzip
+import socketserver
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from wsgiref import simple_server
 
 from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.handlers.wsgi import WSGIHandler
 from django.test.testcases import LiveServerThread
 
 
@@ -80,3 +84,40 @@ def live_server(meter):
         meter.hang_paths = set()
         meter._release.set()
         thread.terminate()
+
+
+class _PooledWSGIServer(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    """A WSGI server answering from a fixed pool of threads, as gunicorn's gthread workers
+    do: each thread keeps its database connection (``CONN_MAX_AGE``) between requests."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, *args, threads, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pool = ThreadPoolExecutor(max_workers=threads)
+
+    def process_request(self, request, client_address):
+        self.pool.submit(self.process_request_thread, request, client_address)
+
+
+class _QuietHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def pooled_server(threads=8):
+    """``http://127.0.0.1:PORT`` serving the project with a pool of ``threads``."""
+    server = _PooledWSGIServer(
+        ("127.0.0.1", 0), _QuietHandler, threads=threads, bind_and_activate=True
+    )
+    server.set_app(WSGIHandler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.pool.shutdown(wait=True)
+        server.server_close()
