@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtail_offline', '0007_asset_revisions'),
-        ('wagtailcore', '0098_apitoken'),
     ]
 
     operations = [
