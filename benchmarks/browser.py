@@ -131,9 +131,11 @@ def worker_size():
         name="#4 worker script, gzip -9",
         value=f"{compressed / 1024:.2f} KiB",
         # 6 KiB until issue 10 added the readers' features (saved and recent pages, the
-        # form queue, the device's state): each piece's bytes are rows of their own.
-        goal="<= 16 KiB",
-        passed=compressed <= 16 * 1024,
+        # form queue, the device's state): each piece's bytes are rows of their own. 16 KiB
+        # until issue 11's manifest in parts (about 0.7 KB once per plugin upgrade, against
+        # some 430 KB per edit on a site of 10,000 pages).
+        goal="<= 17 KiB",
+        passed=compressed <= 17 * 1024,
         notes=[
             f"GET /sw.js ({len(config):,} bytes, the site's configuration) plus the code it "
             f"imports from {code_url} ({len(code):,} bytes): {len(body):,} bytes, "
