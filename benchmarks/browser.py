@@ -198,7 +198,8 @@ def update_bytes(site, page, meter, edited):
             f"Sent: {breakdown or 'nothing'}.",
             f"besides, the worker's control files: {sum(control.values()):,} B "
             f"({', '.join(f'{path} {size:,} B' for path, size in control.items())}); "
-            "the manifest grows with the number of offline pages, /sw.js does not.",
+            "the manifest's root and the changed index and part: a few KB whatever the "
+            "number of offline pages (see the scale group's rows).",
             "other entries whose revision changed: "
             + (", ".join(other_changes) or "none"),
             f"the live server does not compress; had every response been gzipped, "
