@@ -20,17 +20,16 @@ from django.test import Client
 from wagtail_offline import rendering
 from wagtail_offline.manifest import (
     render_html,
-    revision_of,
     site_relative_url,
 )
 from wagtail_offline.manifest_parts import assemble
-from wagtail_offline.models import OfflineManifest, OfflinePageSnapshot
+from wagtail_offline.models import OfflineManifest
 from wagtail_offline.selection import offline_pages
 
 from . import sites
 from .live import pooled_server
 from .report import Result
-from .server import run_plugin_tasks
+from .server import run_plugin_tasks, store_snapshots_like
 
 IMAGE_BYTES = 8_000
 CLIENTS = 50
@@ -71,25 +70,6 @@ def _write_images(pages):
             default_storage.save(name, ContentFile(content))
 
 
-def _snapshots(site, pages, sample, leaves):
-    own_images = {leaf.pk: image_urls(leaf) for leaf in leaves}
-    OfflinePageSnapshot.objects.filter(site=site).delete()
-    OfflinePageSnapshot.objects.bulk_create(
-        [
-            OfflinePageSnapshot(
-                site=site,
-                page_id=page.pk,
-                url=site_relative_url(page, site),
-                revision=revision_of(f"{page.pk}:{sample.revision}".encode()),
-                size=sample.size,
-                asset_urls=sorted({*sample.asset_urls, *own_images.get(page.pk, [])}),
-            )
-            for page in pages
-        ],
-        batch_size=1000,
-    )
-
-
 def one_publish(page_count):
     sites.reset_database()
     site, home, sections, leaves = sites.build_site(page_count)
@@ -100,7 +80,12 @@ def one_publish(page_count):
     sample = render_html(
         rendering.AnonymousClient(site), site_relative_url(leaves[0], site)
     )
-    _snapshots(site, [page for page in pages if page.pk != target.pk], sample, leaves)
+    store_snapshots_like(
+        site,
+        [page for page in pages if page.pk != target.pk],
+        sample,
+        {leaf.pk: image_urls(leaf) for leaf in leaves},
+    )
     # The edited page shows its two images; the others' snapshots name theirs. The
     # first publish reads every asset once, as a first build does.
     target.body += "".join(

@@ -115,6 +115,13 @@ def _snapshots_without_rendering(site, pages):
     sample = pages[-1]
     url = site_relative_url(sample, site)
     rendered = render_html(rendering.AnonymousClient(site), url)
+    store_snapshots_like(site, pages, rendered)
+
+
+def store_snapshots_like(site, pages, rendered, own_assets=None):
+    """Snapshots of ``pages`` with the size and assets of ``rendered``, and each page's
+    ``own_assets[page.pk]`` besides."""
+    own_assets = own_assets or {}
     OfflinePageSnapshot.objects.filter(site=site).delete()
     OfflinePageSnapshot.objects.bulk_create(
         [
@@ -124,7 +131,7 @@ def _snapshots_without_rendering(site, pages):
                 url=site_relative_url(page, site),
                 revision=revision_of(f"{page.pk}:{rendered.revision}".encode()),
                 size=rendered.size,
-                asset_urls=rendered.asset_urls,
+                asset_urls=[*rendered.asset_urls, *own_assets.get(page.pk, ())],
             )
             for page in pages
         ],
