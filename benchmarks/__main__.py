@@ -21,6 +21,7 @@ SIZES = {
         "scale_pages": (100, 1_000, 10_000),
         "concurrent_site_pages": 1_000,
         "concurrent_seconds": 5,
+        "full_rebuild_pages": (1_000, 10_000),
     },
     "quick": {
         "manifest_pages": 1_000,
@@ -37,6 +38,7 @@ SIZES = {
         "scale_pages": (100, 1_000),
         "concurrent_site_pages": 1_000,
         "concurrent_seconds": 2,
+        "full_rebuild_pages": (100, 1_000),
     },
 }
 

@@ -5,6 +5,9 @@ their own. Every page but the edited one has a stored snapshot (rendering 10,000
 is the full-rebuild row's job); the edited page is rendered for real, with its images.
 """
 
+import contextlib
+import ctypes
+import gc
 import gzip
 import os
 import threading
@@ -15,10 +18,13 @@ from unittest import mock
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.test import Client
 
+from tests.testapp.models import StandardPage
 from wagtail_offline import rendering
 from wagtail_offline.manifest import (
+    rebuild_site_manifest,
     render_html,
     site_relative_url,
 )
@@ -49,11 +55,14 @@ def run(sizes):
             concurrent = under_concurrent_clients(
                 page_count, CLIENTS, sizes["concurrent_seconds"]
             )
+    rebuilds = [full_rebuild(page_count) for page_count in sizes["full_rebuild_pages"]]
     return [
         reads_result(measured),
         rebuild_time_result(measured),
         *[bytes_result(measurement) for measurement in measured],
         *concurrent,
+        full_rebuild_time_result(rebuilds[-1]),
+        full_rebuild_memory_result(rebuilds),
     ]
 
 
@@ -332,3 +341,117 @@ def _hammer(url, clients, seconds):
     for thread in threads:
         thread.join()
     return {"rate": sum(done) / seconds, "errors": len(errors)}
+
+
+# ---------- Full rebuild: every page rendered, assembled and stored ----------
+
+REBUILD_TIME_GOAL = 1.2
+REBUILD_MEMORY_GOAL = 2.0
+
+
+def full_rebuild(page_count):
+    """A full rebuild of a site of ``page_count`` offline pages, none rendered before:
+    its time against rendering the same pages alone, and how far memory rose."""
+    sites.reset_database()
+    site, home, sections, leaves = sites.build_site(page_count)
+    layout_note = sites.make_selectable(site, home, sections)
+    _write_images(leaves)
+    with transaction.atomic():  # Each leaf shows its two images.
+        for leaf in leaves:
+            images = "".join(
+                f'<p><img src="{url}" alt=""></p>' for url in image_urls(leaf)
+            )
+            StandardPage.objects.filter(pk=leaf.pk).update(body=sites.BODY + images)
+    urls = [site_relative_url(page, site) for page in offline_pages(site)]
+
+    # What rendering the pages costs by itself: Django's response, nothing of the plugin.
+    client = rendering.AnonymousClient(site)
+    started = time.perf_counter()
+    for url in urls:
+        client.get(url)
+    rendering_alone = time.perf_counter() - started
+
+    with peak_memory_growth() as growth:
+        started = time.perf_counter()
+        manifest = rebuild_site_manifest(site)
+        duration = time.perf_counter() - started
+    return {
+        "pages": page_count,
+        "offline": len(urls),
+        "entries": len(manifest.entries),
+        "rendering": rendering_alone,
+        "duration": duration,
+        "peak": growth["peak"],
+        "layout_note": layout_note,
+    }
+
+
+@contextlib.contextmanager
+def peak_memory_growth(interval=0.01):
+    """How far the process's resident memory rose above where it began, sampled every
+    ``interval`` s: untraced, so the same run's time stays true."""
+    gc.collect()
+    _release_free_memory()
+    page_size = os.sysconf("SC_PAGE_SIZE")
+
+    def resident():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * page_size
+
+    growth = {"peak": 0}
+    start, stop = resident(), threading.Event()
+
+    def sample():
+        while not stop.wait(interval):
+            growth["peak"] = max(growth["peak"], resident() - start)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield growth
+    finally:
+        stop.set()
+        sampler.join()
+        growth["peak"] = max(growth["peak"], resident() - start)
+
+
+def _release_free_memory():
+    """Give freed heap back to the system, so that what the rebuild allocates shows."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def full_rebuild_time_result(rebuild):
+    ratio = rebuild["duration"] / rebuild["rendering"]
+    return Result(
+        name=f"#11 full rebuild time vs rendering alone ({_pages(rebuild)})",
+        value=f"{ratio:.2f}x",
+        goal=f"<= {REBUILD_TIME_GOAL}x",
+        passed=ratio <= REBUILD_TIME_GOAL,
+        notes=[
+            f"{rebuild['offline']:,} offline pages, {rebuild['entries']:,} entries: the "
+            f"rebuild took {rebuild['duration']:.1f} s; rendering the same pages through "
+            f"the same anonymous client, without the plugin's work, "
+            f"{rebuild['rendering']:.1f} s."
+        ],
+    )
+
+
+def full_rebuild_memory_result(rebuilds):
+    first, last = rebuilds[0], rebuilds[-1]
+    growth = last["peak"] / first["peak"]
+    return Result(
+        name="#11 full rebuild peak memory",
+        value=" / ".join(f"{r['peak'] / 2**20:.0f} MiB" for r in rebuilds)
+        + f" ({' / '.join(_pages(r) for r in rebuilds)})",
+        goal=f"flat (<= {REBUILD_MEMORY_GOAL}x from {_pages(first)} to {_pages(last)})",
+        passed=growth <= REBUILD_MEMORY_GOAL,
+        notes=[
+            f"How far resident memory rose during the full rebuild (sampled every 10 ms), "
+            f"{growth:.1f}x from {_pages(first)} to {_pages(last)}; "
+            f"{(last['peak'] - first['peak']) / (last['pages'] - first['pages']):,.0f} "
+            f"bytes per added page."
+        ],
+    )

@@ -1,6 +1,8 @@
 """Revisions change exactly when bytes do; a publish re-renders only the pages it affects;
 two rebuilds at once lose no update."""
 
+import importlib
+
 import pytest
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
@@ -207,3 +209,63 @@ def test_an_older_render_never_replaces_a_newer_one(site, trails, walks, monkeyp
     assert revisions(site)["/trails/walk-2/"] == page_revision(
         current.content, current.csrf_secret
     )
+
+
+@pytest.fixture
+def url_checks(monkeypatch):
+    """The ids of the pages a build asks for their URLs."""
+    asked = []
+    original_page_paths = manifest_module.page_paths
+
+    def counting_page_paths(page, *args, **kwargs):
+        asked.append(page.pk)
+        return original_page_paths(page, *args, **kwargs)
+
+    monkeypatch.setattr(manifest_module, "page_paths", counting_page_paths)
+    return asked
+
+
+def test_a_publish_asks_only_the_pages_it_affects_for_their_urls(
+    site, trails, walks, url_checks, django_capture_on_commit_callbacks
+):
+    rebuild_site_manifest(site)
+    url_checks.clear()
+    walk = walks[4]
+    with django_capture_on_commit_callbacks(execute=True):
+        walk.title = "Walk four, renamed"
+        walk.save_revision().publish()
+    # The page and the ancestors that list it; not the 19 other walks.
+    assert walk.pk in url_checks and trails.pk in url_checks
+    assert not set(url_checks) & {other.pk for other in walks if other != walk}
+
+
+def test_a_section_slug_change_re_renders_every_page_below_it(
+    site, trails, walks, renders, django_capture_on_commit_callbacks
+):
+    rebuild_site_manifest(site)
+    renders.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        trails.slug = "paths"
+        trails.save_revision().publish()
+    # The publish names the section and its ancestors; the walks' url_paths moved with it.
+    assert {f"/paths/walk-{n}/" for n in range(20)} <= set(renders)
+    assert {f"/paths/walk-{n}/" for n in range(20)} <= set(revisions(site))
+    assert not {url for url in revisions(site) if url.startswith("/trails/")}
+
+
+def test_snapshots_stored_before_url_paths_were_kept_get_their_pages_url_paths(
+    site, trails, walks
+):
+    from django.apps import apps
+
+    from wagtail_offline.models import OfflinePageSnapshot
+
+    fill_url_paths = importlib.import_module(
+        "wagtail_offline.migrations.0009_snapshot_url_path"
+    ).fill_url_paths
+    rebuild_site_manifest(site)
+    OfflinePageSnapshot.objects.update(url_path="")
+    fill_url_paths(apps, None)
+    stored = dict(OfflinePageSnapshot.objects.values_list("page_id", "url_path"))
+    assert stored[walks[3].pk] == "/home/trails/walk-3/"
+    assert all(url_path for url_path in stored.values())

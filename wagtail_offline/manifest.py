@@ -18,6 +18,7 @@ import mimetypes
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -339,7 +340,9 @@ def render_page(client, page, paths, problem=None):
 
 
 def _snapshot(site, page, **values):
-    return OfflinePageSnapshot(site=site, page_id=page.pk, **values)
+    return OfflinePageSnapshot(
+        site=site, page_id=page.pk, url_path=page.url_path, **values
+    )
 
 
 def lock_snapshots(site):
@@ -372,31 +375,58 @@ def save_snapshots(site, renders):
 
 
 SNAPSHOT_BATCH = 50
+# Up to this many pages to check are looked up by id; more are picked from every offline page.
+CANDIDATES_BY_ID = 500
 
 
 def pages_to_render(site, client, page_ids):
     """(page, paths, problem) for each offline page to re-render, and the offline page ids.
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
-    or its URLs changed (a slug change, a move above it).
+    or its URLs changed (a slug change, a move above it). Only pages whose ``url_path``
+    differs from their snapshot's are asked for their URLs: asking all of them is what
+    a publish on a large site would wait on.
     """
-    pages = list(offline_pages(site).specific())
+    offline = dict(offline_pages(site).values_list("pk", "url_path"))
     stored = {}
-    for page_id, url in OfflinePageSnapshot.objects.filter(site=site).values_list(
-        "page_id", "url"
-    ):
-        stored.setdefault(page_id, set()).add(url)
-    request = client.request(
-        "/"
-    )  # One request: Wagtail caches the site's root paths on it.
-    stale = []
+    for page_id, url, url_path in OfflinePageSnapshot.objects.filter(
+        site=site
+    ).values_list("page_id", "url", "url_path"):
+        urls, url_paths = stored.setdefault(page_id, (set(), set()))
+        urls.add(url)
+        url_paths.add(url_path)
+    candidates = [
+        page_id
+        for page_id, url_path in offline.items()
+        if page_ids is None
+        or page_id in page_ids
+        or stored.get(page_id, (None, None))[1] != {url_path}
+    ]
+    if not candidates:
+        return [], set(offline)
+    # One request: Wagtail caches the site's root paths on it.
+    request = client.request("/")
     site_prefixes = site_bypass_prefixes(site.pk)
-    for page in pages:
+    pages = offline_pages(site)
+    if len(candidates) <= CANDIDATES_BY_ID:
+        pages = pages.filter(pk__in=candidates)
+    candidates = set(candidates)
+    stale, moved_alone = [], {}
+    for page in pages.specific().iterator():
+        if page.pk not in candidates:
+            continue
         paths, problem = page_paths(page, request, site.root_url, site_prefixes)
         wanted = set(paths) | ({""} if problem else set())
-        if page_ids is None or page.pk in page_ids or stored.get(page.pk) != wanted:
+        urls = stored.get(page.pk, (None,))[0]
+        if page_ids is None or page.pk in page_ids or urls != wanted:
             stale.append((page, paths, problem))
-    return stale, {page.pk for page in pages}
+        else:
+            moved_alone[page.pk] = page.url_path  # A new url_path, the same URLs.
+    for page_id, url_path in moved_alone.items():
+        OfflinePageSnapshot.objects.filter(site=site, page_id=page_id).update(
+            url_path=url_path
+        )
+    return stale, set(offline)
 
 
 def forget_pages_no_longer_offline(site):
@@ -424,7 +454,10 @@ def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
         started = timezone.now()
         snapshots = render_page(client, page, paths, problem)
         unsaved.append((page, snapshots, started))
-        rendered += snapshots
+        if (
+            not store
+        ):  # Stored ones are read back by the assembly: memory stays flat here.
+            rendered += snapshots
         if store and (len(unsaved) == SNAPSHOT_BATCH or number == len(stale)):
             save_snapshots(site, unsaved)
             unsaved = []
@@ -699,6 +732,18 @@ def _is_stylesheet(url, content_type):
     return mimetypes.guess_type(urlsplit(url).path)[0] == "text/css"
 
 
+class StoredSnapshot(NamedTuple):
+    """What assembling reads of an ``OfflinePageSnapshot``: rows, not models, for 10,000 pages."""
+
+    page_id: int
+    url: str
+    revision: str
+    size: int
+    asset_urls: list
+    warnings: list
+    error: str
+
+
 def assemble(site, client, snapshots, offline_ids):
     """Phase 2: the entries, problems, page summaries and extras of the manifest, from
     the snapshots.
@@ -919,8 +964,15 @@ def snapshot_state(site):
 def _assemble_stored(site, client):  # -> (entries, problems, page summaries, extras)
     # The offline pages are read afresh: another build may have published one since ours began.
     offline_ids = set(offline_pages(site).values_list("pk", flat=True))
-    snapshots = OfflinePageSnapshot.objects.filter(site=site, page_id__in=offline_ids)
-    return assemble(site, client, list(snapshots), offline_ids)
+    snapshots = OfflinePageSnapshot.objects.filter(site=site).values_list(
+        *StoredSnapshot._fields
+    )
+    return assemble(
+        site,
+        client,
+        [StoredSnapshot(*row) for row in snapshots if row[0] in offline_ids],
+        offline_ids,
+    )
 
 
 def assemble_and_store(site, client):
