@@ -290,7 +290,8 @@ def publishing(site, target, repeat):
         notes=[
             f"{enqueued} plugin task(s) enqueued, run in {duration:.2f} s; "
             f"rendered: {', '.join(page_renders) or 'nothing'}; "
-            f"affected: the page, its offline ancestors, the listing and the fallback "
+            f"affected: the page, its offline ancestors, the listing, the fallback and "
+            f"the queued-form page "
             f"({', '.join(sorted(expected))})"
             + (f"; NOT affected: {', '.join(unexpected)}" if unexpected else "")
         ],
@@ -323,7 +324,13 @@ def _affected_urls(site, page):
         if ancestor.pk in offline_ids
     ]
     urls = {site_relative_url(ancestor, site) for ancestor in ancestors}
-    return urls | {reverse("wagtail_offline:listing"), fallback_url(site)}
+    # The plugin's own pages are rendered by every build: the listing shows the pages,
+    # and the fallback and the page shown after a form is queued offline are small.
+    return urls | {
+        reverse("wagtail_offline:listing"),
+        fallback_url(site),
+        reverse("wagtail_offline:queued"),
+    }
 
 
 def form_fields(html):

@@ -359,19 +359,40 @@ def lock_snapshots(site):
 def save_snapshots(site, renders):
     """Store each page's new snapshots, unless a render of it that began later stored its own.
 
-    ``renders`` is a list of (page, snapshots, started); one transaction for them all,
-    as a commit per page would cost more than the writes.
+    ``renders`` is a list of (page, snapshots, started); one transaction and a few
+    queries for them all, as a commit or a query per page would cost more than the writes.
     """
     with transaction.atomic():
         lock_snapshots(site)
-        for page, snapshots, started in renders:
-            stored = OfflinePageSnapshot.objects.filter(site=site, page_id=page.pk)
-            if stored.filter(rendered_at__gt=started).exists():
-                continue
-            stored.delete()
-            OfflinePageSnapshot.objects.bulk_create(snapshots)
-            # rendered_at records when the render began, which is what orders two renders.
-            stored.update(rendered_at=started)
+        page_ids = [page.pk for page, _snapshots, _started in renders]
+        latest = {}
+        for page_id, rendered_at in OfflinePageSnapshot.objects.filter(
+            site=site, page_id__in=page_ids
+        ).values_list("page_id", "rendered_at"):
+            latest[page_id] = max(rendered_at, latest.get(page_id, rendered_at))
+        kept = [
+            (page, snapshots, started)
+            for page, snapshots, started in renders
+            if not (page.pk in latest and latest[page.pk] > started)
+        ]
+        OfflinePageSnapshot.objects.filter(
+            site=site, page_id__in=[page.pk for page, _snapshots, _started in kept]
+        ).delete()
+        created = OfflinePageSnapshot.objects.bulk_create(
+            [snapshot for _page, snapshots, _started in kept for snapshot in snapshots]
+        )
+        # rendered_at records when the render began, which is what orders two renders
+        # (auto_now gave them the time of this save).
+        for _page, snapshots, started in kept:
+            for snapshot in snapshots:
+                snapshot.rendered_at = started
+        if all(snapshot.pk is not None for snapshot in created):
+            OfflinePageSnapshot.objects.bulk_update(created, ["rendered_at"])
+        else:  # A database that returns no ids from a bulk insert.
+            for page, _snapshots, started in kept:
+                OfflinePageSnapshot.objects.filter(site=site, page_id=page.pk).update(
+                    rendered_at=started
+                )
 
 
 SNAPSHOT_BATCH = 50
