@@ -1,8 +1,6 @@
 """Revisions change exactly when bytes do; a publish re-renders only the pages it affects;
 two rebuilds at once lose no update."""
 
-import importlib
-
 import pytest
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
@@ -253,19 +251,20 @@ def test_a_section_slug_change_re_renders_every_page_below_it(
     assert not {url for url in revisions(site) if url.startswith("/trails/")}
 
 
-def test_snapshots_stored_before_url_paths_were_kept_get_their_pages_url_paths(
-    site, trails, walks
+def test_snapshots_stored_without_a_paths_key_are_checked_once_not_re_rendered(
+    site, trails, walks, renders, url_checks
 ):
-    from django.apps import apps
-
     from wagtail_offline.models import OfflinePageSnapshot
 
-    fill_url_paths = importlib.import_module(
-        "wagtail_offline.migrations.0009_snapshot_url_path"
-    ).fill_url_paths
     rebuild_site_manifest(site)
-    OfflinePageSnapshot.objects.update(url_path="")
-    fill_url_paths(apps, None)
-    stored = dict(OfflinePageSnapshot.objects.values_list("page_id", "url_path"))
-    assert stored[walks[3].pk] == "/home/trails/walk-3/"
-    assert all(url_path for url_path in stored.values())
+    OfflinePageSnapshot.objects.update(paths_key="")  # as stored before the key existed
+    renders.clear(), url_checks.clear()
+    rebuild_site_manifest(site, page_ids=set())
+    assert set(url_checks) >= {walk.pk for walk in walks}
+    assert not [url for url in renders if url.startswith("/trails/walk-")]
+    assert "" not in set(
+        OfflinePageSnapshot.objects.values_list("paths_key", flat=True)
+    )
+    url_checks.clear()
+    rebuild_site_manifest(site, page_ids=set())
+    assert url_checks == []

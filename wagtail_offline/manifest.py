@@ -340,9 +340,7 @@ def render_page(client, page, paths, problem=None):
 
 
 def _snapshot(site, page, **values):
-    return OfflinePageSnapshot(
-        site=site, page_id=page.pk, url_path=page.url_path, **values
-    )
+    return OfflinePageSnapshot(site=site, page_id=page.pk, **values)
 
 
 def lock_snapshots(site):
@@ -401,53 +399,93 @@ CANDIDATES_BY_ID = 500
 
 
 def pages_to_render(site, client, page_ids):
-    """(page, paths, problem) for each offline page to re-render, and the offline page ids.
+    """(page, paths, problem, paths_key) for each offline page to re-render, and the
+    offline page ids.
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
-    or its URLs changed (a slug change, a move above it). Only pages whose ``url_path``
-    differs from their snapshot's are asked for their URLs: asking all of them is what
-    a publish on a large site would wait on.
+    or its URLs changed. Only pages whose paths key differs from their snapshot's are
+    asked for their URLs: asking all of them is what a publish on a large site would
+    wait on.
     """
+    # One request: Wagtail caches the site's root paths on it.
+    request = client.request("/")
+    site_prefixes = site_bypass_prefixes(site.pk)
+    key_of = paths_key_maker(site, site_prefixes)
     offline = dict(offline_pages(site).values_list("pk", "url_path"))
     stored = {}
-    for page_id, url, url_path in OfflinePageSnapshot.objects.filter(
+    for page_id, url, paths_key in OfflinePageSnapshot.objects.filter(
         site=site
-    ).values_list("page_id", "url", "url_path"):
-        urls, url_paths = stored.setdefault(page_id, (set(), set()))
+    ).values_list("page_id", "url", "paths_key"):
+        urls, keys = stored.setdefault(page_id, (set(), set()))
         urls.add(url)
-        url_paths.add(url_path)
-    candidates = [
+        keys.add(paths_key)
+    candidates = {
         page_id
         for page_id, url_path in offline.items()
         if page_ids is None
         or page_id in page_ids
-        or stored.get(page_id, (None, None))[1] != {url_path}
-    ]
+        or stored.get(page_id, (None, None))[1] != {key_of(url_path)}
+    }
     if not candidates:
         return [], set(offline)
-    # One request: Wagtail caches the site's root paths on it.
-    request = client.request("/")
-    site_prefixes = site_bypass_prefixes(site.pk)
     pages = offline_pages(site)
     if len(candidates) <= CANDIDATES_BY_ID:
         pages = pages.filter(pk__in=candidates)
-    candidates = set(candidates)
-    stale, moved_alone = [], {}
+    stale, same_urls = [], {}
     for page in pages.specific().iterator():
         if page.pk not in candidates:
             continue
         paths, problem = page_paths(page, request, site.root_url, site_prefixes)
         wanted = set(paths) | ({""} if problem else set())
-        urls = stored.get(page.pk, (None,))[0]
-        if page_ids is None or page.pk in page_ids or urls != wanted:
-            stale.append((page, paths, problem))
+        key = key_of(page.url_path)
+        if (
+            page_ids is None
+            or page.pk in page_ids
+            or stored.get(page.pk, (None,))[0] != wanted
+        ):
+            stale.append((page, paths, problem, key))
         else:
-            moved_alone[page.pk] = page.url_path  # A new url_path, the same URLs.
-    for page_id, url_path in moved_alone.items():
-        OfflinePageSnapshot.objects.filter(site=site, page_id=page_id).update(
-            url_path=url_path
-        )
+            same_urls[page.pk] = key
+    _store_paths_keys(site, same_urls)
     return stale, set(offline)
+
+
+def paths_key_maker(site, site_prefixes):
+    """A function of a page's ``url_path`` that changes with whatever its URLs depend on:
+    where it is in the tree, the sites' root paths and the paths never saved offline.
+
+    Equal keys, equal URLs (a page's own ``get_offline_urls`` changes with a publish,
+    which names the page).
+    """
+    context = json.dumps(
+        [
+            site.root_url,
+            never_offline_prefixes(site_prefixes),
+            [list(root) for root in Site.get_site_root_paths()],
+        ]
+    )
+
+    def paths_key(url_path):
+        return revision_of(f"{context}\n{url_path}".encode())
+
+    return paths_key
+
+
+def _store_paths_keys(site, keys):
+    """Record that the URLs of these pages (page id -> paths key) were found unchanged."""
+    snapshots = []
+    for batch in _batches(list(keys), CANDIDATES_BY_ID):
+        for snapshot in OfflinePageSnapshot.objects.filter(
+            site=site, page_id__in=batch
+        ).only("pk", "page_id"):
+            snapshot.paths_key = keys[snapshot.page_id]
+            snapshots.append(snapshot)
+    OfflinePageSnapshot.objects.bulk_update(snapshots, ["paths_key"], batch_size=500)
+
+
+def _batches(items, size):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def forget_pages_no_longer_offline(site):
@@ -469,11 +507,13 @@ def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
     if store:
         forget_pages_no_longer_offline(site)
     rendered, unsaved = [], []
-    for number, (page, paths, problem) in enumerate(stale, start=1):
+    for number, (page, paths, problem, paths_key) in enumerate(stale, start=1):
         if progress:
             progress(number, len(stale), page)
         started = timezone.now()
         snapshots = render_page(client, page, paths, problem)
+        for snapshot in snapshots:
+            snapshot.paths_key = paths_key
         unsaved.append((page, snapshots, started))
         if (
             not store

@@ -483,8 +483,9 @@ class OfflinePageSnapshot(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     page = models.ForeignKey(PAGE_MODEL, on_delete=models.CASCADE, related_name="+")
     url = models.CharField(max_length=2048)
-    # The page's url_path when rendered: a page whose url_path is unchanged kept its URLs.
-    url_path = models.TextField(blank=True)
+    # What the page's URLs depended on when rendered (manifest.paths_key_maker): while it
+    # is the same, a build need not ask the page for its URLs again.
+    paths_key = models.CharField(max_length=64, blank=True)
     revision = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     asset_urls = models.JSONField(default=list)
