@@ -74,7 +74,7 @@ class RemoteMedia:
         return None if path is None else self.origins[origin] + path
 
     def storage_name(self, url):
-        """The media storage's name for the file at ``url`` (an entry URL), or None.
+        """The media storage's name for the file at ``url``, or None.
 
         Only a URL that the storage itself gives for that name counts: a signed URL,
         another bucket's file or a page of the CDN never does.
@@ -84,7 +84,8 @@ class RemoteMedia:
         return self._names[url]
 
     def _name_of(self, url):
-        if not self.origins:
+        url = self.entry_url(url)
+        if url is None:
             return None
         prefix = self._prefix()
         if prefix is None or not url.startswith(prefix) or "?" in url:
@@ -94,7 +95,6 @@ class RemoteMedia:
         if not name or self.entry_url(_storage_url(name)) != url:
             return None
         return name
-
 
     def _prefix(self):
         """What the storage's URLs start with, before the name (None if it signs them)."""
@@ -115,4 +115,3 @@ def _storage_url(name):
         return default_storage.url(name)
     except Exception:  # A storage that cannot spell a URL for ``name``: not its file.
         return ""
-
