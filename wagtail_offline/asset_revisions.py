@@ -231,7 +231,7 @@ class AssetRevisions:
         local, foreign = same_origin_paths(
             stored.known.stylesheet_urls, base, self.origin
         )
-        return local + [url for url in foreign if self._stored_file(url) is not None]
+        return local + [media for media in foreign if self._stored_file(media)]
 
     def _stamp(self, stored_as):
         """What tells whether the file changed, taken without reading it; None if it is gone."""

@@ -536,30 +536,8 @@ class Assembly:
                 if self.remote_media.storage_name(url) is None:
                     self.report(url, self._foreign_message(url, used_by), page_id)
                     continue
-            # The rules see the path the server acts on, whatever its spelling.
-            elif (served := served_path(url)) is None or canonical_path(
-                url, self.origin + "/"
-            ) != url:
-                self.report(
-                    url,
-                    _(
-                        "%(url)s (used by %(used_by)s) spells its path in a way servers "
-                        "read differently; it is never saved offline."
-                    )
-                    % {"url": url, "used_by": used_by},
-                    page_id,
-                )
-                continue
-            elif any(served.startswith(prefix) for prefix in self.never_offline):
-                self.report(
-                    url,
-                    _(
-                        "%(url)s (used by %(used_by)s) is part of the admin, or under a "
-                        "path the service worker never touches; it is never saved offline."
-                    )
-                    % {"url": url, "used_by": used_by},
-                    page_id,
-                )
+            elif problem := self._path_problem(url, used_by):
+                self.report(url, problem, page_id)
                 continue
             elif document_id(url) is not None:
                 self.add_document(url, page_id)
@@ -589,6 +567,22 @@ class Assembly:
             }
             self.revisions.prefetch(nested)
             pending += [(nested_url, url) for nested_url in nested]
+
+    def _path_problem(self, url, used_by):
+        """Why a path of the site is never an entry (its spelling, the admin), or None."""
+        # The rules see the path the server acts on, whatever its spelling.
+        served = served_path(url)
+        if served is None or canonical_path(url, self.origin + "/") != url:
+            return _(
+                "%(url)s (used by %(used_by)s) spells its path in a way servers "
+                "read differently; it is never saved offline."
+            ) % {"url": url, "used_by": used_by}
+        if any(served.startswith(prefix) for prefix in self.never_offline):
+            return _(
+                "%(url)s (used by %(used_by)s) is part of the admin, or under a "
+                "path the service worker never touches; it is never saved offline."
+            ) % {"url": url, "used_by": used_by}
+        return None
 
     def _entry_url(self, url):
         """A URL on a declared media origin as its entry spells it; any other as is."""

@@ -6,6 +6,7 @@ the privacy rules and revisions then see that file's storage name, as for media 
 from the site itself. Any other URL on another origin is reported as cross-origin.
 """
 
+from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
 from django.core.files.storage import default_storage
@@ -36,7 +37,8 @@ def origin_text(origin):
     """``scheme://host[:port]`` as browsers spell an origin (no default port)."""
     default = {"http": 80, "https": 443}[origin.scheme]
     port = "" if origin.port == default else f":{origin.port}"
-    return f"{origin.scheme}://{origin.host.lower()}{port}"
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host  # IPv6
+    return f"{origin.scheme}://{host}{port}"
 
 
 def declared_origins():
@@ -87,7 +89,7 @@ class RemoteMedia:
         url = self.entry_url(url)
         if url is None:
             return None
-        prefix = self._prefix()
+        prefix = self._prefix
         if prefix is None or not url.startswith(prefix) or "?" in url:
             return None
         # The storage quotes names its own way: the name is the one it spells as ``url``.
@@ -96,14 +98,11 @@ class RemoteMedia:
             return None
         return name
 
+    @cached_property
     def _prefix(self):
         """What the storage's URLs start with, before the name (None if it signs them)."""
-        if not hasattr(self, "_storage_prefix"):
-            probe = self.entry_url(_storage_url(PROBE_NAME)) or ""
-            self._storage_prefix = (
-                probe[: -len(PROBE_NAME)] if probe.endswith("/" + PROBE_NAME) else None
-            )
-        return self._storage_prefix
+        probe = self.entry_url(_storage_url(PROBE_NAME)) or ""
+        return probe[: -len(PROBE_NAME)] if probe.endswith("/" + PROBE_NAME) else None
 
 
 # Some storages cannot spell the URL of an empty name: the prefix is read off this one.
