@@ -10,9 +10,10 @@ from wagtail.models import Collection, CollectionViewRestriction
 from wagtail_factories import DocumentFactory, ImageFactory
 
 from tests.factories import StandardPageFactory
-from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.manifest import rebuild_site_manifest, render_html
 from wagtail_offline.media_origins import RemoteMedia
 from wagtail_offline.models import OfflineSettings
+from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +199,20 @@ def test_a_publish_reads_from_the_bucket_only_the_files_of_the_page_it_changed(
     assert not untouched & {key for _method, key in s3_media.requests()}
     manifest = rebuild_site_manifest(site)
     assert image_urls(new_image) - {new_image.file.url} <= set(entries(manifest))
+
+
+def test_files_on_the_media_origin_count_towards_a_pages_url_limit(
+    site, trails, s3_media, settings
+):
+    page, image, document = media_page(trails, "ridge")
+    rebuild_site_manifest(site)  # Wagtail makes the renditions.
+    used = render_html(AnonymousClient(site), "/trails/ridge/").asset_urls
+    settings.WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE = len(used) - 1
+
+    manifest = rebuild_site_manifest(site)
+    assert "/trails/ridge/" not in entries(manifest)
+    [problem] = [p for p in manifest.problems if p["url"] == "/trails/ridge/"]
+    assert "WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE" in problem["message"]
+    # Undeclared, they are never fetched: they do not count.
+    settings.WAGTAIL_OFFLINE_MEDIA_ORIGINS = []
+    assert "/trails/ridge/" in entries(rebuild_site_manifest(site))

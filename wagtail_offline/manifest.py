@@ -163,7 +163,9 @@ def render_html(client, url):
     local, foreign = same_origin_paths(found.subresources, base, origin)
     linked, _foreign_links = same_origin_paths(found.links, base, origin)
     documents = [path for path in linked if document_id(path) is not None]
-    _check_url_count(url, len(set(local + documents)))
+    # Files on a media origin are fetched by every reader too: they count.
+    media = list(filter(None, map(RemoteMedia().entry_url, foreign)))
+    _check_url_count(url, len(set(local + documents + media)))
     warnings = []
     if _is_html(fetched.content_type) and OFFLINE_HEAD_MARKER not in html:
         warnings.append(
