@@ -13,6 +13,7 @@ from tests.factories import StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest, render_html
 from wagtail_offline.media_origins import RemoteMedia
 from wagtail_offline.models import OfflineSettings
+from wagtail_offline.reader_pages import render_reader_page
 from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +217,16 @@ def test_files_on_the_media_origin_count_towards_a_pages_url_limit(
     # Undeclared, they are never fetched: they do not count.
     settings.WAGTAIL_OFFLINE_MEDIA_ORIGINS = []
     assert "/trails/ridge/" in entries(rebuild_site_manifest(site))
+
+
+def test_a_page_a_reader_keeps_lists_its_files_on_the_bucket(site, home, s3_media):
+    page, image, document = media_page(
+        home, "ridge"
+    )  # not flagged: the reader's choice
+    stored = render_reader_page(site, "/ridge/")
+
+    assert stored.error == ""
+    kinds = {entry["url"]: entry["kind"] for entry in stored.entries}
+    assert {url: kinds.get(url) for url in image_urls(image)} == dict.fromkeys(
+        image_urls(image), "asset"
+    )
