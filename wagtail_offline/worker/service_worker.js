@@ -178,7 +178,7 @@ async function store(cache, entry) {
   // anywhere else fails rather than being stored as ours.
   const mode = MEDIA_ORIGINS.length ? "cors" : "same-origin";
   const response = await fetch(url, { credentials: "omit", cache: "no-cache", mode });
-  if (!isStorable(response) || !isEntryOrigin(new URL(response.url).origin)) {
+  if (!isStorable(response) || !isAllowedSource(entry, response)) {
     throw new Error(`${entry.url} answered ${response.status} and was not stored.`);
   }
   await cache.put(url, await markedWith(response, entry));
@@ -1275,8 +1275,11 @@ function entryKeyOf(url) {
   return MEDIA_ORIGINS.includes(url.origin) ? url.origin + keyOf(url) : null;
 }
 
-function isEntryOrigin(origin) {
-  return origin === self.location.origin || MEDIA_ORIGINS.includes(origin);
+/** Pages come from this origin only; files (assets, documents) also from a media origin. */
+function isAllowedSource(entry, response) {
+  const origin = new URL(response.url).origin;
+  if (origin === self.location.origin) return true;
+  return MEDIA_ORIGINS.includes(origin) && (entry.kind === "asset" || entry.kind === "document");
 }
 
 /** The key of a cached request, or null when it is on an origin that is none of ours. */
