@@ -3,6 +3,7 @@ from django.core.cache import cache
 from wagtail.models import Locale, Page, Site
 
 from tests.factories import StandardPageFactory
+from tests.s3_media import s3_media, s3_server  # noqa: F401  (fixtures for every test module)
 
 
 @pytest.fixture(autouse=True)

@@ -124,6 +124,8 @@ def test_a_string_of_bypass_prefixes_is_an_error_though_it_is_read_as_one_prefix
         ("WAGTAIL_OFFLINE_NETWORK_TIMEOUT", 0, "W004"),
         ("WAGTAIL_OFFLINE_NETWORK_TIMEOUT", "3", "W004"),
         ("WAGTAIL_OFFLINE_NETWORK_TIMEOUT", True, "W004"),
+        ("WAGTAIL_OFFLINE_MEDIA_ORIGINS", "https://media.example.com", "E008"),
+        ("WAGTAIL_OFFLINE_MEDIA_ORIGINS", None, "E008"),
     ],
     ids=repr,
 )
@@ -148,12 +150,29 @@ def test_a_setting_the_plugin_cannot_use_is_named_with_its_value(
         ("WAGTAIL_OFFLINE_REPORTS_PER_MINUTE", None),
         ("WAGTAIL_OFFLINE_ENABLED", False),
         ("WAGTAIL_OFFLINE_NETWORK_TIMEOUT", 0.5),
+        ("WAGTAIL_OFFLINE_MEDIA_ORIGINS", ["https://media.example.com"]),
+        ("WAGTAIL_OFFLINE_MEDIA_ORIGINS", ("http://127.0.0.1:9000/",)),
     ],
     ids=repr,
 )
 def test_every_documented_value_of_a_setting_passes(settings, name, value):
     setattr(settings, name, value)
     assert offline_checks() == []
+
+
+def test_media_origins_that_are_not_origins_are_each_named_with_why(settings):
+    settings.WAGTAIL_OFFLINE_MEDIA_ORIGINS = [
+        "https://media.example.com",
+        "https://cdn.example.com/media/",
+        "media.example.com",
+        "ftp://files.example.com",
+    ]
+    error = only("wagtail_offline.E008")
+    assert "'https://cdn.example.com/media/' (it has a path" in error.msg
+    assert "'media.example.com' (it is not an http or https URL" in error.msg
+    assert "'ftp://files.example.com'" in error.msg
+    assert "'https://media.example.com'" not in error.msg
+    assert "without a path" in error.hint
 
 
 def test_a_cache_alias_that_is_in_caches_passes(settings):

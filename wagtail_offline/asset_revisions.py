@@ -3,12 +3,14 @@
 A file is read again only when it may have changed since a build last read it:
 
 - a Wagtail rendition is never rewritten under its row: it is known by its row's id;
-- an original Wagtail image carries the hash of its bytes (as documents do);
+- an original Wagtail image or a document carries the hash of its bytes;
 - a static name hashed by ``ManifestStaticFilesStorage`` changes with the content;
 - any other file is taken as unchanged while its size and modification time are,
   which the storage tells without reading it (one request on remote storage).
 
 What was read is remembered in ``OfflineAssetRevision``, looked up a batch at a time.
+Media on a declared media origin (see ``media_origins``) is known by its storage name
+the same way: a build reads from a bucket only the files that may have changed.
 """
 
 import hashlib
@@ -24,11 +26,13 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_s
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
 from .assets import same_origin_paths
+from .media_origins import RemoteMedia
 from .models import OfflineAssetRevision
-from .rendering import stored_file
+from .rendering import StoredFile, stored_file
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +69,13 @@ class AssetRevisions:
     when it answers None; ``save`` stores what was learned.
     """
 
-    def __init__(self, origin):
+    def __init__(self, origin, remote_media=None):
         self.origin = origin
+        self.remote_media = remote_media or RemoteMedia()
         self._looked_up = set()
         self._stored = {}  # URL -> _Stored
         self._renditions = {}  # media name -> the rendition's id
-        self._hashed_images = {}  # media name -> KnownAsset, from Wagtail's hash
+        self._hashed_files = {}  # media name -> KnownAsset, from Wagtail's hash
         self._stamps = {}  # URL -> its stamp, taken before it was read
         self._learned = {}  # URL -> (stamp, KnownAsset)
         self._relied_on = set()
@@ -90,11 +95,11 @@ class AssetRevisions:
         """What ``url`` held when last read, if it cannot have changed since; else None."""
         if url not in self._looked_up:
             self.prefetch([url])
-        stored_as = stored_file(urlsplit(url).path)
+        stored_as = self._stored_file(url)
         if stored_as is None:
             return None  # Served by a view: only the response tells.
-        if stored_as.kind == "media" and stored_as.name in self._hashed_images:
-            return self._hashed_images[stored_as.name]
+        if stored_as.kind == "media" and stored_as.name in self._hashed_files:
+            return self._hashed_files[stored_as.name]
         stamp = self._stamp(stored_as)
         self._stamps[url] = stamp
         stored = self._stored.get(url)
@@ -171,9 +176,16 @@ class AssetRevisions:
             if url in self._looked_up:
                 continue
             self._looked_up.add(url)
-            if url.startswith("/") and stored_file(urlsplit(url).path) is not None:
+            if self._stored_file(url) is not None:
                 pending.append(url)
         return pending
+
+    def _stored_file(self, url):
+        """The static or media file behind a path or a media origin's URL, else None."""
+        if url.startswith("/"):
+            return stored_file(urlsplit(url).path)
+        name = self.remote_media.storage_name(url)
+        return None if name is None else StoredFile("media", name)
 
     def _look_up(self, urls):
         by_key = {url_key(url): url for url in urls}
@@ -194,7 +206,7 @@ class AssetRevisions:
             {
                 stored_as.name
                 for url in urls
-                if (stored_as := stored_file(urlsplit(url).path)).kind == "media"
+                if (stored_as := self._stored_file(url)).kind == "media"
             }
         )
         image_model = get_image_model()
@@ -203,21 +215,23 @@ class AssetRevisions:
             self._renditions.update(
                 renditions.filter(file__in=batch).values_list("file", "pk")
             )
-            for name, file_hash, file_size in (
-                image_model.objects.filter(file__in=batch, file_size__isnull=False)
-                .exclude(file_hash="")
-                .values_list("file", "file_hash", "file_size")
-            ):
-                self._hashed_images[name] = KnownAsset(file_hash[:20], file_size)
+            for model in (image_model, get_document_model()):
+                for name, file_hash, file_size in (
+                    model.objects.filter(file__in=batch, file_size__isnull=False)
+                    .exclude(file_hash="")
+                    .values_list("file", "file_hash", "file_size")
+                ):
+                    self._hashed_files[name] = KnownAsset(file_hash[:20], file_size)
 
     def _nested_paths(self, url):
         stored = self._stored.get(url)
         if stored is None or not stored.known.stylesheet_urls:
             return []
-        local, _foreign = same_origin_paths(
-            stored.known.stylesheet_urls, self.origin + url, self.origin
+        base = self.origin + url if url.startswith("/") else url
+        local, foreign = same_origin_paths(
+            stored.known.stylesheet_urls, base, self.origin
         )
-        return local
+        return local + [media for media in foreign if self._stored_file(media)]
 
     def _stamp(self, stored_as):
         """What tells whether the file changed, taken without reading it; None if it is gone."""

@@ -4,7 +4,7 @@ Ids: W001 settings app missing, W002 URLs not installed, W003 URLs not at the si
 E001 URLs shadowed by an earlier pattern, W004 network timeout, E002 bypass prefixes,
 E003 asset size limit, E004 URL limit, E005 report rate, E006 cache alias, E007 the switch,
 W005 (database) static files changed since the build, I001 (database) tables missing,
-W006 ``OfflineFormMixin`` on a page that is not a form page.
+W006 ``OfflineFormMixin`` on a page that is not a form page, E008 media origins.
 """
 
 from django.apps import apps
@@ -13,6 +13,7 @@ from django.core.checks import Error, Info, Tags, Warning, register
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from . import conf
+from .media_origins import origin_problem
 
 # The plugin's public URLs; any of them answered by another view is a misconfiguration.
 PUBLIC_URL_NAMES = (
@@ -123,6 +124,7 @@ def check_settings():
             )
         )
     errors += check_bypass_prefixes(conf.get("WAGTAIL_OFFLINE_BYPASS_PREFIXES"))
+    errors += check_media_origins(conf.get("WAGTAIL_OFFLINE_MEDIA_ORIGINS"))
     size = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
     if not _is_int(size) or size <= 0:
         errors.append(
@@ -192,6 +194,43 @@ def check_bypass_prefixes(prefixes):
             f"“/”; these are not: {', '.join(map(repr, wrong))}.",
             hint='Write paths from the site root, for example "/api/".',
             id="wagtail_offline.E002",
+        )
+    ]
+
+
+def check_media_origins(origins):
+    """A list of origins (``scheme://host[:port]``): a path or a typo would save nothing."""
+    if isinstance(origins, str):
+        return [
+            Error(
+                f"WAGTAIL_OFFLINE_MEDIA_ORIGINS is the string {origins!r}, not a list. The "
+                "plugin reads it as that one origin, but a string is easily taken for a list "
+                "of its letters.",
+                hint=f"Write a list: WAGTAIL_OFFLINE_MEDIA_ORIGINS = [{origins!r}].",
+                id="wagtail_offline.E008",
+            )
+        ]
+    if not isinstance(origins, (list, tuple)):
+        return [
+            Error(
+                f"WAGTAIL_OFFLINE_MEDIA_ORIGINS must be a list of origins, not {origins!r}.",
+                hint='Write a list, for example ["https://media.example.com"], or [] for none.',
+                id="wagtail_offline.E008",
+            )
+        ]
+    wrong = [
+        f"{origin!r} ({problem})"
+        for origin in origins
+        if (problem := origin_problem(origin)) is not None
+    ]
+    if not wrong:
+        return []
+    return [
+        Error(
+            "Every entry of WAGTAIL_OFFLINE_MEDIA_ORIGINS must be an origin, scheme://host[:port]; "
+            f"these are not, and their media is reported as cross-origin: {', '.join(wrong)}.",
+            hint='Write the origin the media URLs start with, without a path: "https://media.example.com".',
+            id="wagtail_offline.E008",
         )
     ]
 

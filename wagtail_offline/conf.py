@@ -21,6 +21,9 @@ DEFAULTS = {
     # The template the offline listing and the built-in fallback page extend: the site's
     # own base template gives them the site's look (see docs/readers.md).
     "WAGTAIL_OFFLINE_BASE_TEMPLATE": "wagtail_offline/base.html",
+    # Origins ("https://media.example.com") that serve the site's media storage, such as
+    # a bucket or a CDN: its files there are saved offline (the origin must answer CORS).
+    "WAGTAIL_OFFLINE_MEDIA_ORIGINS": [],
 }
 
 

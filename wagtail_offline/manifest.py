@@ -35,6 +35,7 @@ from .asset_revisions import AssetRevisions, KnownAsset
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
+from .media_origins import RemoteMedia
 from .models import (
     OfflineExtraURL,
     OfflineManifest,
@@ -49,6 +50,7 @@ from .rendering import (
     fetch_asset,
     fetch_file,
     read_asset,
+    read_media,
     too_large,
 )
 from .selection import (
@@ -162,7 +164,9 @@ def render_html(client, url):
     local, foreign = same_origin_paths(found.subresources, base, origin)
     linked, _foreign_links = same_origin_paths(found.links, base, origin)
     documents = [path for path in linked if document_id(path) is not None]
-    _check_url_count(url, len(set(local + documents)))
+    # Files on a media origin are fetched by every reader too: they count.
+    media = list(filter(None, map(RemoteMedia().entry_url, foreign)))
+    _check_url_count(url, len(set(local + documents + media)))
     warnings = []
     if _is_html(fetched.content_type) and OFFLINE_HEAD_MARKER not in html:
         warnings.append(
@@ -544,9 +548,11 @@ class Assembly:
 
     def __post_init__(self):
         self.origin = self.site.root_url
-        self.private_media = PrivateMedia()
+        # Media on a declared media origin: entries by absolute URL, checked by storage name.
+        self.remote_media = RemoteMedia()
+        self.private_media = PrivateMedia(self.remote_media)
         self.never_offline = never_offline_prefixes(site_bypass_prefixes(self.site.pk))
-        self.revisions = AssetRevisions(self.origin)
+        self.revisions = AssetRevisions(self.origin, self.remote_media)
 
     def report(self, url, message, page_id=None, level=ERROR):
         logger.warning("wagtail-offline (%s): %s", self.site, message)
@@ -587,7 +593,9 @@ class Assembly:
                     "total_size": rendered.size
                     + sum(self.entries[u]["size"] for u in stored),
                     "foreign": sorted(
-                        url for url in needs[rendered.url] if not url.startswith("/")
+                        url
+                        for url in needs[rendered.url]
+                        if not url.startswith("/") and url not in self.entries
                     ),
                     # The entries it needs: a section's size counts each of them once.
                     "needs": sorted(stored),
@@ -599,7 +607,7 @@ class Assembly:
         """Every URL a page-like entry uses, directly or through its stylesheets."""
         seen, pending = set(), list(rendered.asset_urls)
         while pending:
-            url = pending.pop()
+            url = self._entry_url(pending.pop())
             if url in seen or url == rendered.url:
                 continue
             seen.add(url)
@@ -614,47 +622,20 @@ class Assembly:
         pending = [(url, source) for url in urls]
         while pending:
             url, used_by = pending.pop()
+            url = self._entry_url(url)
             if url in self.entries:
                 self.entries[url]["critical"] = (
                     self.entries[url]["critical"] or critical
                 )
                 continue
             if not url.startswith("/"):
-                self.report(
-                    url,
-                    _(
-                        "%(url)s (used by %(used_by)s) is on another site and will not "
-                        "work offline."
-                    )
-                    % {"url": url, "used_by": used_by},
-                    page_id,
-                )
+                if self.remote_media.storage_name(url) is None:
+                    self.report(url, self._foreign_message(url, used_by), page_id)
+                    continue
+            elif problem := self._path_problem(url, used_by):
+                self.report(url, problem, page_id)
                 continue
-            # The rules see the path the server acts on, whatever its spelling.
-            served = served_path(url)
-            if served is None or canonical_path(url, self.origin + "/") != url:
-                self.report(
-                    url,
-                    _(
-                        "%(url)s (used by %(used_by)s) spells its path in a way servers "
-                        "read differently; it is never saved offline."
-                    )
-                    % {"url": url, "used_by": used_by},
-                    page_id,
-                )
-                continue
-            if any(served.startswith(prefix) for prefix in self.never_offline):
-                self.report(
-                    url,
-                    _(
-                        "%(url)s (used by %(used_by)s) is part of the admin, or under a "
-                        "path the service worker never touches; it is never saved offline."
-                    )
-                    % {"url": url, "used_by": used_by},
-                    page_id,
-                )
-                continue
-            if document_id(url) is not None:
+            elif document_id(url) is not None:
                 self.add_document(url, page_id)
                 continue
             owner = self.private_media.private_owner(url)
@@ -683,6 +664,41 @@ class Assembly:
             self.revisions.prefetch(nested)
             pending += [(nested_url, url) for nested_url in nested]
 
+    def _path_problem(self, url, used_by):
+        """Why a path of the site is never an entry (its spelling, the admin), or None."""
+        # The rules see the path the server acts on, whatever its spelling.
+        served = served_path(url)
+        if served is None or canonical_path(url, self.origin + "/") != url:
+            return _(
+                "%(url)s (used by %(used_by)s) spells its path in a way servers "
+                "read differently; it is never saved offline."
+            ) % {"url": url, "used_by": used_by}
+        if any(served.startswith(prefix) for prefix in self.never_offline):
+            return _(
+                "%(url)s (used by %(used_by)s) is part of the admin, or under a "
+                "path the service worker never touches; it is never saved offline."
+            ) % {"url": url, "used_by": used_by}
+        return None
+
+    def _entry_url(self, url):
+        """A URL on a declared media origin as its entry spells it; any other as is."""
+        if url.startswith("/"):
+            return url
+        return self.remote_media.entry_url(url) or url
+
+    def _foreign_message(self, url, used_by):
+        if self.remote_media.entry_url(url) is None:
+            return _(
+                "%(url)s (used by %(used_by)s) is on another site and will not work "
+                "offline."
+            ) % {"url": url, "used_by": used_by}
+        # Declared, but no file of the media storage: its privacy cannot be told.
+        return _(
+            "%(url)s (used by %(used_by)s) is on a media origin "
+            "(WAGTAIL_OFFLINE_MEDIA_ORIGINS) but is not the public URL of a media file; "
+            "it is never saved offline."
+        ) % {"url": url, "used_by": used_by}
+
     def asset(self, url):
         """(revision, size, nested URLs) of an asset, following stylesheets; None if unusable.
 
@@ -698,9 +714,8 @@ class Assembly:
         if known.size > limit:
             self.report(url, too_large(url, known.size, limit))
             return None
-        local, foreign = same_origin_paths(
-            known.stylesheet_urls, self.origin + url, self.origin
-        )
+        base = self.origin + url if url.startswith("/") else url
+        local, foreign = same_origin_paths(known.stylesheet_urls, base, self.origin)
         try:
             _check_url_count(url, len(local))
         except FetchError as error:
@@ -712,7 +727,10 @@ class Assembly:
     def _read_asset(self, url):
         """What the asset holds now, read and remembered; None (reported) if unreadable."""
         try:
-            fetched = read_asset(self.client, url)
+            if url.startswith("/"):
+                fetched = read_asset(self.client, url)
+            else:
+                fetched = read_media(url, self.remote_media.storage_name(url))
         except FetchError as error:
             self.report(url, str(error))
             return None

@@ -197,6 +197,17 @@ def read_asset(client, url):
     return Fetched(url=url, content=content)
 
 
+def read_media(url, name):
+    """Bytes of the media file ``name``, which readers load from ``url`` on a media origin."""
+    try:
+        with default_storage.open(name) as file:
+            return Fetched(url=url, content=file.read())
+    except FileNotFoundError as error:
+        raise FetchError(
+            _("The media file %(path)s does not exist.") % {"path": url}
+        ) from error
+
+
 def fetch_asset(client, url):
     """Bytes of a same-origin asset URL, from storage or through the site."""
     fetched = read_asset(client, url)

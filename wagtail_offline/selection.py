@@ -14,6 +14,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import CollectionViewRestriction, Page, get_page_models
 
+from .media_origins import RemoteMedia
 from .paths import served_path
 
 
@@ -181,12 +182,14 @@ class PrivateMedia:
     A collection is private when it, or one of its ancestors, has a view restriction.
     Images are found from the media URLs of their renditions and originals and from
     Wagtail's image serve view; documents from their media URLs (their serve view is
-    checked where document links are handled). URLs are canonical paths (see ``paths``).
+    checked where document links are handled). URLs are canonical paths (see ``paths``),
+    or URLs on a declared media origin (see ``media_origins``).
     """
 
     BATCH = 500
 
-    def __init__(self):
+    def __init__(self, remote_media=None):
+        self.remote_media = remote_media or RemoteMedia()
         self.restricted_paths = list(
             CollectionViewRestriction.objects.values_list("collection__path", flat=True)
         )
@@ -244,7 +247,7 @@ class PrivateMedia:
 
     def _served_image(self, url):
         """The image that Wagtail's dynamic serve view answers ``url`` with, if it does."""
-        path = served_path(url)
+        path = served_path(url) if url.startswith("/") else None
         try:
             match = resolve(path) if path else None
         except Resolver404:
@@ -262,6 +265,8 @@ class PrivateMedia:
         )
 
     def _media_name(self, url):
+        if not url.startswith("/"):
+            return self.remote_media.storage_name(url)
         path = served_path(url)
         if path is None or not self._media_prefix or self._media_prefix == "/":
             return None

@@ -23,6 +23,7 @@ from .app_manifest import serialise as serialise_app_manifest
 from .app_manifest import site_display_name
 from .fallbacks import locale_roots
 from .manifest import never_offline_prefixes, site_bypass_prefixes, site_relative_url
+from .media_origins import declared_origins
 from .models import (
     OfflineManifest,
     OfflineManifestPart,
@@ -176,6 +177,7 @@ def script_for_state(state, urlconf):
         _project_bypass_prefixes(),
         state.bypass_prefixes,
         state.readers_own_pages,
+        declared_origins(),
     )
 
 
@@ -193,6 +195,7 @@ def _worker_script(
     project_bypass,
     site_bypass,
     readers_own_pages,
+    media_origins=(),
 ):
     # A pure function of its arguments: memoised, compressed with it.
     config = {
@@ -212,6 +215,7 @@ def _worker_script(
             "maxAgeDays": readers_own_pages[2],
         },
         "csrfTokenUrl": reverse("wagtail_offline:csrf_token"),
+        "mediaOrigins": list(media_origins),
     }
     code_url = reverse("wagtail_offline:worker_code", args=[worker_code()[1]])
     body = render_to_string(

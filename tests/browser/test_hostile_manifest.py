@@ -48,7 +48,7 @@ def hostile_urls(port):
     ]
 
 
-def add_entries(site, urls, critical=False):
+def add_entries(site, urls, critical=False, kind="asset"):
     """Store the site's manifest with extra entries, under a new version as ``_store`` would."""
     manifest = OfflineManifest.objects.get(site=site)
     entries = manifest.entries + [
@@ -57,7 +57,7 @@ def add_entries(site, urls, critical=False):
             "revision": "hostile",
             "size": 32,
             # Assets: an open tab keeps dropped assets, so a stored one would stay to be seen.
-            "kind": "asset",
+            "kind": kind,
             "critical": critical,
         }
         for url in urls
@@ -152,6 +152,32 @@ def test_a_critical_entry_off_the_origin_keeps_the_previous_worker(
     response = page.goto(origin + "/trails/ridge/")
     assert response.from_service_worker
     assert page.locator("h1").inner_text() == "Ridge walk"
+
+
+def test_a_declared_media_origin_lends_the_worker_canonical_assets_only(
+    page, trail_site, own_origin, settings
+):
+    origin, port = own_origin
+    media = f"http://localhost:{port}"
+    settings.WAGTAIL_OFFLINE_MEDIA_ORIGINS = [media]
+    visit_and_wait_for_worker(page, origin + "/trails/")
+    reports = record_reports(page.context)
+
+    asset = f"{media}/cors/photo.jpg"
+    not_canonical = f"{media}/a/../cors/w/"
+    undeclared = f"http://localhost:{port + 1}/cors/v/"
+    as_page = f"{media}/cors/page/"
+    add_entries(trail_site["site"], [asset, not_canonical, undeclared])
+    add_entries(trail_site["site"], [as_page], kind="page")
+    update_worker(page, manifest_versions(page))
+    assert foreign_cached(page, origin) == [asset]
+    assert cors_requests() == ["/cors/photo.jpg"]
+    wait_until(lambda: reports, message="the invalid entries to be reported")
+    assert invalid_reported(reports) == {not_canonical, undeclared, as_page}
+    # Offline, a page's request to the media origin is answered from the cache.
+    page.context.set_offline(True)
+    body = page.evaluate("(url) => fetch(url).then((r) => r.text())", asset)
+    assert body == "Another origin's photo.jpg"
 
 
 def test_repeated_slashes_find_the_saved_copy_and_the_bypass(page, trail_site):

@@ -39,6 +39,8 @@ const FORMS_SYNC_TAG = "wagtail-offline-forms";
 // Keys the server may not know yet (an older /sw.js): reader features stay off without them.
 const READER_PAGES_URL = CONFIG.readerPagesUrl || null;
 const RECENT_PAGES = CONFIG.recentPages || { count: 0, maxAgeDays: 0 };
+// Origins that serve the site's media (a bucket, a CDN): their files may be entries too.
+const MEDIA_ORIGINS = CONFIG.mediaOrigins || [];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /* ---------- Install: download only what changed since the last worker ---------- */
@@ -51,14 +53,15 @@ async function install() {
   if (!CONFIG.active || !CONFIG.manifestUrl) return;
   const cache = await caches.open(PRECACHE);
   const { root, manifest } = await fetchManifest(cache);
-  // An entry that is not a canonical path of this origin is never fetched: a bad
-  // manifest must not put another origin's answers in this site's cache.
+  // An entry that is not a canonical path of this origin (or a file's URL on a media
+  // origin) is never fetched: a bad manifest must not put another origin's answers in
+  // this site's cache.
   const valid = manifest.entries.filter(isValidEntry);
   const invalid = manifest.entries.filter((entry) => !isValidEntry(entry));
   const failures = invalid.map((entry) => ({
     url: String(entry && entry.url),
     reason: "invalid",
-    message: "Not a canonical path of this site; not saved.",
+    message: "Not a canonical path of this site or a file of its media origins; not saved.",
   }));
   // Like a critical entry that cannot be fetched: the install fails, and the previous
   // worker (with its fallback page) stays in charge.
@@ -167,13 +170,15 @@ async function entriesToDownload(cache, entries) {
   return entries.filter((_, index) => checks[index]);
 }
 
-/** Fetches and stores a valid entry, by its absolute URL on this origin. */
+/** Fetches and stores a valid entry, by its absolute URL. */
 async function store(cache, entry) {
   const url = absoluteUrl(entry.url);
   // No cookies: what is stored is what any anonymous reader gets, never a logged-in view.
-  // Same origin only: a redirect elsewhere fails rather than being stored as ours.
-  const response = await fetch(url, { credentials: "omit", cache: "no-cache", mode: "same-origin" });
-  if (!isStorable(response)) {
+  // Media origins answer with CORS (a document's URL may redirect to one); a redirect
+  // anywhere else fails rather than being stored as ours.
+  const mode = MEDIA_ORIGINS.length ? "cors" : "same-origin";
+  const response = await fetch(url, { credentials: "omit", cache: "no-cache", mode });
+  if (!isStorable(response) || !isAllowedSource(entry, response)) {
     throw new Error(`${entry.url} answered ${response.status} and was not stored.`);
   }
   await cache.put(url, await markedWith(response, entry));
@@ -278,7 +283,10 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (!CONFIG.active) return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
+  if (url.origin !== self.location.origin) {
+    routeMediaRequest(event, url);
+    return;
+  }
   // By key, so that //admin/ (which reaches the admin too) is bypassed like /admin/.
   const key = keyOf(url);
   if (CONFIG.bypassPrefixes.some((prefix) => key.startsWith(prefix))) return;
@@ -299,6 +307,16 @@ self.addEventListener("fetch", (event) => {
   if (!mayBeOnDevice(key)) return;
   event.respondWith(cacheFirstAsset(request, key));
 });
+
+/** A file on a media origin that a page loads: the saved copy first, as for assets. */
+function routeMediaRequest(event, url) {
+  const request = event.request;
+  const key = entryKeyOf(url);
+  // A navigation to another origin is never this worker's to answer.
+  if (!key || request.method !== "GET" || request.mode === "navigate") return;
+  if (!mayBeOnDevice(key)) return;
+  event.respondWith(cacheFirstAsset(request, key));
+}
 
 /** A navigation's answer; once the network answered, the chores that need it. */
 async function answerNavigation(event, key) {
@@ -1202,11 +1220,22 @@ async function readStoredManifest() {
   const cached = await matchPrecache(CONFIG.manifestUrl);
   if (!cached) return null;
   try {
-    const cache = await caches.open(PRECACHE);
-    return setManifest(await assembleManifest(await cached.json(), (url) => readDocument(cache, url)));
+    return setManifest(await assembleManifest(await cached.json(), readHeldDocument));
   } catch (error) {
     return null; // A part the browser evicted, while offline: as if nothing were held.
   }
+}
+
+/**
+ * An index or part from the precache, else from the network without storing it: never
+ * caches.open, which would bring back a precache the kill switch has just deleted.
+ */
+async function readHeldDocument(url) {
+  const held = await matchPrecache(absoluteUrl(url));
+  if (held) return held.json();
+  const response = await fetch(absoluteUrl(url), { credentials: "omit", mode: "same-origin" });
+  if (!isStorable(response)) throw new Error(`${url} answered ${response.status}.`);
+  return response.json();
 }
 
 function isSavedPage(manifest, key) {
@@ -1237,20 +1266,36 @@ function keyOf(url) {
   return url.pathname.replace(/\/{2,}/g, "/") + url.search;
 }
 
-/** The key of a cached request, or null when it is on another origin. */
-function ownKeyOf(request) {
-  const url = new URL(request.url);
-  return url.origin === self.location.origin ? keyOf(url) : null;
+/**
+ * The key of a URL: its path and query on this origin; on a media origin, the absolute
+ * URL spelt the same way (as the manifest lists it); null on any other origin.
+ */
+function entryKeyOf(url) {
+  if (url.origin === self.location.origin) return keyOf(url);
+  return MEDIA_ORIGINS.includes(url.origin) ? url.origin + keyOf(url) : null;
 }
 
-/** A key as an absolute URL on this origin: what is fetched and stored, never the raw string. */
+/** Pages come from this origin only; files (assets, documents) also from a media origin. */
+function isAllowedSource(entry, response) {
+  const origin = new URL(response.url).origin;
+  if (origin === self.location.origin) return true;
+  return MEDIA_ORIGINS.includes(origin) && (entry.kind === "asset" || entry.kind === "document");
+}
+
+/** The key of a cached request, or null when it is on an origin that is none of ours. */
+function ownKeyOf(request) {
+  return entryKeyOf(new URL(request.url));
+}
+
+/** A key as an absolute URL (on this origin for a path): what is fetched and stored, never the raw string. */
 function absoluteUrl(key) {
   return new URL(key, self.location.origin).href;
 }
 
 /**
- * Whether an entry's url is a path of this origin, spelt exactly as its key. A spelling
- * that is not canonical is a server bug: skipping it is safer than guessing what it meant.
+ * Whether an entry's url is a path of this origin, or an asset's URL on a media origin,
+ * spelt exactly as its key. A spelling that is not canonical is a server bug: skipping
+ * it is safer than guessing what it meant.
  */
 function isValidEntry(entry) {
   if (!entry || typeof entry.url !== "string") return false;
@@ -1260,7 +1305,9 @@ function isValidEntry(entry) {
   } catch (error) {
     return false;
   }
-  return url.origin === self.location.origin && keyOf(url) === entry.url;
+  // A media origin holds files: never a page, a fallback, a manifest part or a form's URL.
+  if (url.origin !== self.location.origin && entry.kind !== "asset") return false;
+  return entryKeyOf(url) === entry.url;
 }
 
 /** Reads the precache without creating it (caches.open would, after the kill switch). */
