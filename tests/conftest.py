@@ -6,6 +6,15 @@ from tests.factories import StandardPageFactory
 
 
 @pytest.fixture(autouse=True)
+def rendered_listings_forgotten():
+    """Each test's database starts at the same serving generation: forget other tests' listings."""
+    from wagtail_offline import views
+
+    views.shared_listings.clear()
+    views.listing_fragments.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 

@@ -12,8 +12,11 @@ gzip-compressed side by side, so they are compressed once, not per request.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 from django.core.cache import caches
+from django.utils import timezone
 
 from . import conf
 from .compression import Encoded
@@ -47,6 +50,60 @@ def get_or_build(key, build, generation=None):
         value = build()
         cache.set(full_key, MISSING if value is None else value, TIMEOUT)
     return None if value == MISSING else value
+
+
+def get_or_build_until(key, build, generation):
+    """``get_or_build`` for a value that also goes stale at a time, such as a page's expiry.
+
+    ``build()`` returns ``(value, until)``, ``until`` an aware datetime or None (never).
+    Returns the same pair, rebuilt once ``until`` has passed.
+    """
+    cache = _cache()
+    full_key = f"wagtail_offline:{generation}:{key}"
+    stored = cache.get(full_key)
+    now = timezone.now()
+    if stored is None or (stored[1] is not None and stored[1] <= now):
+        stored = build()
+        until = stored[1]
+        timeout = TIMEOUT if until is None else (until - now).total_seconds()
+        if timeout > 0:
+            cache.set(full_key, stored, min(TIMEOUT, timeout))
+    return stored
+
+
+class ProcessMemo:
+    """Values built in this process, each kept until a time (or for good), the least
+    recently used dropped beyond ``size``: bounded whatever keys requests lead to.
+
+    For what depends on this process's code as well as on the data (rendered templates,
+    reversed URLs): callers put the serving generation in the key, as ``_site_id`` does.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._values = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, build):
+        """The value for ``key``; ``build()`` returns ``(value, until)`` on a miss."""
+        now = timezone.now()
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None and (found[1] is None or now < found[1]):
+                self._values.move_to_end(key)
+                return found[0]
+        # Built outside the lock: a slow build never holds up other keys' hits.
+        found = build()
+        with self._lock:
+            self._values[key] = found
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return found[0]
+
+    def clear(self):
+        with self._lock:
+            self._values.clear()
 
 
 def encoded_file(key, load, etag=None):
