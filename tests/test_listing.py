@@ -281,3 +281,19 @@ def test_a_base_template_with_a_csrf_token_gives_each_visitor_their_own(
         assert 'name="csrfmiddlewaretoken"' in content_of(response)
         tokens.append(response.cookies["csrftoken"].value)
     assert tokens[0] != tokens[1]
+
+
+def test_hostile_headers_add_no_listing_to_those_kept(client, offline_site):
+    from wagtail_offline.views import shared_listings
+
+    for i in range(20):
+        response = client.get(
+            "/offline/",
+            HTTP_HOST=["localhost", "127.0.0.1", "testserver"][i % 3],
+            HTTP_ACCEPT_LANGUAGE=f"x{i}-evil",
+            HTTP_USER_AGENT=f"agent {i}",
+            HTTP_ACCEPT_ENCODING=f"gzip;q=0.{i}",
+        )
+        assert response.status_code == 200
+    # Every one of those hosts is the default site's: one copy, shared by all.
+    assert len(shared_listings) == 1

@@ -83,23 +83,43 @@ class ProcessMemo:
         self.size = size
         self._values = OrderedDict()
         self._lock = threading.Lock()
+        self._building = {}  # key: the lock of the one thread building it
+
+    def _fresh(self, key):
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None and (found[1] is None or timezone.now() < found[1]):
+                self._values.move_to_end(key)
+                return found
+        return None
 
     def get(self, key, build):
         """The value for ``key``; ``build()`` returns ``(value, until)`` on a miss."""
-        now = timezone.now()
+        found = self._fresh(key)
+        if found is not None:
+            return found[0]
+        # One build per key at a time: after a publish, the threads that all miss wait
+        # for the first one's result instead of each building the same thing.
         with self._lock:
-            found = self._values.get(key)
-            if found is not None and (found[1] is None or now < found[1]):
-                self._values.move_to_end(key)
-                return found[0]
-        # Built outside the lock: a slow build never holds up other keys' hits.
-        found = build()
+            building = self._building.setdefault(key, threading.Lock())
+        try:
+            with building:
+                found = self._fresh(key) or self._store(key, build())
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+        return found[0]
+
+    def _store(self, key, found):
         with self._lock:
             self._values[key] = found
             self._values.move_to_end(key)
             while len(self._values) > self.size:
                 self._values.popitem(last=False)
-        return found[0]
+        return found
+
+    def __len__(self):
+        return len(self._values)
 
     def clear(self):
         with self._lock:
