@@ -412,8 +412,9 @@ def listing(request, language_code=None):
     site_id = site_id_for_request(request, generation)
     if site_id is None:
         raise Http404("No Wagtail site matches this host.")
-    languages = listing_languages(site_id, generation)
-    if language_code is not None and language_code not in languages:
+    if language_code is not None and language_code not in listing_languages(
+        site_id, generation
+    ):
         raise Http404("This site has no pages in this language.")
     key = shared_listing_key(request, generation, site_id, language_code)
     if key is not None:
@@ -422,7 +423,7 @@ def listing(request, language_code=None):
         )
         if shared is not None:
             return shared.response()
-    return personal_listing(request, site_id, generation, language_code, languages)
+    return personal_listing(request, site_id, generation, language_code)
 
 
 def _site(site_id):
@@ -540,7 +541,7 @@ def shared_listing(request, site_id, generation, language_code):
     return SharedListing(fetched.content, fetched.content_type, vary), until
 
 
-def personal_listing(request, site_id, generation, language_code, languages):
+def personal_listing(request, site_id, generation, language_code):
     """The listing rendered for this request, around the cached sections' HTML."""
     site = _site(site_id)
     sections, until = listing_sections(site, language_code, generation)
@@ -553,7 +554,7 @@ def personal_listing(request, site_id, generation, language_code, languages):
                 "name": _language_name(code),
                 "url": reverse("wagtail_offline:listing_in_language", args=[code]),
             }
-            for code in languages
+            for code in listing_languages(site_id, generation)
         ],
     }
     if language_code is not None:
