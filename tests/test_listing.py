@@ -11,6 +11,8 @@ from wagtail.models import Page, PageViewRestriction, Site
 
 from tests.factories import StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.models import OfflineSettings
+from wagtail_offline.rendering import AnonymousClient
 
 
 @pytest.fixture
@@ -297,3 +299,24 @@ def test_hostile_headers_add_no_listing_to_those_kept(client, offline_site):
         assert response.status_code == 200
     # Every one of those hosts is the default site's: one copy, shared by all.
     assert len(shared_listings) == 1
+
+
+def test_the_listing_a_build_precaches_shows_the_pages_it_has_just_rendered(
+    client, site, home
+):
+    StandardPageFactory(
+        parent=home, title="Ridge walk", slug="ridge", offline_available=True
+    )
+    OfflineSettings.for_site(site)  # Created on first use, which would also bump.
+    # Served, and cached, before any build: no snapshot yet, nothing listed.
+    assert "Ridge walk" not in content_of(client.get("/offline/"))
+    original, rendered = AnonymousClient.get, {}
+
+    def get(self, url, headers=None):
+        rendered[url] = original(self, url, headers)
+        return rendered[url]
+
+    with mock.patch.object(AnonymousClient, "get", get):
+        rebuild_site_manifest(site)
+    assert ">Ridge walk</a>" in rendered["/offline/"].content.decode()
+    assert ">Ridge walk</a>" in content_of(client.get("/offline/"))
