@@ -9,6 +9,10 @@ memory), and no request pays for resolving the site and reading its state again.
 
 Files that never change under their key (a manifest version) are kept plain and
 gzip-compressed side by side, so they are compressed once, not per request.
+
+The offline listing is kept the same way, and also only until a listed page expires
+(``get_or_build_until``); what it renders with this process's templates and URLs is
+kept in the process (``ProcessMemo``), still under the generation.
 """
 
 import hashlib
