@@ -7,6 +7,15 @@ from tests.s3_media import s3_media, s3_server  # noqa: F401  (fixtures for ever
 
 
 @pytest.fixture(autouse=True)
+def rendered_listings_forgotten():
+    """Each test's database starts at the same serving generation: forget other tests' listings."""
+    from wagtail_offline import views
+
+    views.shared_listings.clear()
+    views.listing_fragments.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 

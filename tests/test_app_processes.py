@@ -199,8 +199,13 @@ def test_every_app_process_serves_what_any_process_stored(processes, site, home)
     for base in servers:  # Each process serves (and may cache) the first version.
         assert worker_config(base)["version"] == first
         assert get(base + f"/offline/manifest-{first}.json")[0] == 200
+        for _ in range(2):  # The listing, then from each process's cache.
+            assert "Ridge walk</a>" in read_ok(base + "/offline/")
 
     processes.run("publish", ridge.pk, "Ridge walk, revised")
+    # The listing, at once and before any rebuild, in every process.
+    for base in servers:
+        assert "Ridge walk, revised</a>" in read_ok(base + "/offline/")
     second = wait_until(
         lambda: (
             OfflineManifest.objects.exclude(version=first)

@@ -176,3 +176,33 @@ def test_a_site_in_one_language_has_one_listing(client, site, trails):
     assert manifest.extras["listings"] == []
     assert client.get("/offline/en/").status_code == 404
     assert "hreflang" not in client.get("/offline/").content.decode()
+
+
+def test_languages_never_get_each_others_cached_listing(
+    client, site, home, trails, i18n
+):
+    ridge = StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge")
+    translate(home, i18n, "Accueil")
+    translate(trails, i18n, "Sentiers", slug="sentiers")
+    translate(ridge, i18n, "Crête", slug="crete")
+    rebuild_site_manifest(site)
+    for _ in range(2):  # The second round is served from the cache.
+        french = client.get("/offline/fr/").content.decode()
+        english = client.get("/offline/en/").content.decode()
+        assert ">Crête</a>" in french and ">Ridge walk</a>" not in french
+        assert ">Ridge walk</a>" in english and ">Crête</a>" not in english
+
+
+def test_readers_languages_never_get_each_others_cached_listing(
+    client, settings, site, trails, i18n
+):
+    # Without i18n_patterns, /offline/ speaks the reader's Accept-Language.
+    settings.ROOT_URLCONF = "tests.urls"
+    StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge")
+    rebuild_site_manifest(site)
+    for _ in range(2):  # The second round is served from the cache.
+        in_french = client.get("/offline/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        in_english = client.get("/offline/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Disponible hors ligne" in in_french and "Ridge walk" in in_french
+        assert "Disponible hors ligne" not in in_english
+        assert "Available offline" in in_english and "Ridge walk" in in_english

@@ -41,6 +41,7 @@ from .models import (
     OfflineManifest,
     OfflinePageMixin,
     OfflinePageSnapshot,
+    OfflineServingState,
     OfflineSettings,
 )
 from .paths import base_url, canonical_path, served_path
@@ -395,6 +396,8 @@ def save_snapshots(site, renders):
                 OfflinePageSnapshot.objects.filter(site=site, page_id=page.pk).update(
                     rendered_at=started
                 )
+        if kept:
+            OfflineServingState.bump()  # The listing shows the snapshots' URLs.
 
 
 SNAPSHOT_BATCH = 50
@@ -500,9 +503,13 @@ def forget_pages_no_longer_offline(site):
     """
     with transaction.atomic():
         lock_snapshots(site)
-        OfflinePageSnapshot.objects.filter(site=site).exclude(
-            page_id__in=offline_pages(site).values("pk")
-        ).delete()
+        deleted, _by_model = (
+            OfflinePageSnapshot.objects.filter(site=site)
+            .exclude(page_id__in=offline_pages(site).values("pk"))
+            .delete()
+        )
+        if deleted:
+            OfflineServingState.bump()  # The listing shows the snapshots.
 
 
 def render_stale_pages(site, client, page_ids=None, progress=None, store=True):

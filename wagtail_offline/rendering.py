@@ -56,6 +56,8 @@ class Fetched:
     headers: dict = field(default_factory=dict)
     # The CSRF secret of the render, so that masked tokens can be told from content.
     csrf_secret: str = ""
+    # The names of the cookies the response sets.
+    cookies: tuple = ()
 
 
 class AnonymousClient:
@@ -73,11 +75,11 @@ class AnonymousClient:
         )
         self._secure = secure
 
-    def _get(self, url):
+    def _get(self, url, headers=None):
         # The site's own port, which RequestFactory would otherwise set to 80 or 443: Wagtail
         # picks the site by it, and a site on another port must never render as this one.
         return self._factory.get(
-            url, secure=self._secure, SERVER_PORT=str(self.site.port)
+            url, secure=self._secure, SERVER_PORT=str(self.site.port), **(headers or {})
         )
 
     def request(self, url="/"):
@@ -86,8 +88,9 @@ class AnonymousClient:
         request.user = AnonymousUser()
         return request
 
-    def get(self, url):
-        request = self._get(url)
+    def get(self, url, headers=None):
+        """``url`` rendered; ``headers``: META entries to add, such as HTTP_ACCEPT_LANGUAGE."""
+        request = self._get(url, headers)
         errors = []
 
         def capture_exception(sender, request=None, **kwargs):
@@ -132,6 +135,7 @@ class AnonymousClient:
             content_type=response.get("Content-Type", ""),
             headers=dict(response.items()),
             csrf_secret=request.META.get("CSRF_COOKIE") or "",
+            cookies=tuple(response.cookies),
         )
 
 

@@ -9,11 +9,18 @@ memory), and no request pays for resolving the site and reading its state again.
 
 Files that never change under their key (a manifest version) are kept plain and
 gzip-compressed side by side, so they are compressed once, not per request.
+
+The offline listing is kept the same way, and also only until a listed page expires
+(``get_or_build_until``); what it renders with this process's templates and URLs is
+kept in the process (``ProcessMemo``), still under the generation.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 from django.core.cache import caches
+from django.utils import timezone
 
 from . import conf
 from .compression import Encoded
@@ -47,6 +54,80 @@ def get_or_build(key, build, generation=None):
         value = build()
         cache.set(full_key, MISSING if value is None else value, TIMEOUT)
     return None if value == MISSING else value
+
+
+def get_or_build_until(key, build, generation):
+    """``get_or_build`` for a value that also goes stale at a time, such as a page's expiry.
+
+    ``build()`` returns ``(value, until)``, ``until`` an aware datetime or None (never).
+    Returns the same pair, rebuilt once ``until`` has passed.
+    """
+    cache = _cache()
+    full_key = f"wagtail_offline:{generation}:{key}"
+    stored = cache.get(full_key)
+    now = timezone.now()
+    if stored is None or (stored[1] is not None and stored[1] <= now):
+        stored = build()
+        until = stored[1]
+        timeout = TIMEOUT if until is None else (until - now).total_seconds()
+        if timeout > 0:
+            cache.set(full_key, stored, min(TIMEOUT, timeout))
+    return stored
+
+
+class ProcessMemo:
+    """Values built in this process, each kept until a time (or for good), the least
+    recently used dropped beyond ``size``: bounded whatever keys requests lead to.
+
+    For what depends on this process's code as well as on the data (rendered templates,
+    reversed URLs): callers put the serving generation in the key, as ``_site_id`` does.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._values = OrderedDict()
+        self._lock = threading.Lock()
+        self._building = {}  # key: the lock of the one thread building it
+
+    def _fresh(self, key):
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None and (found[1] is None or timezone.now() < found[1]):
+                self._values.move_to_end(key)
+                return found
+        return None
+
+    def get(self, key, build):
+        """The value for ``key``; ``build()`` returns ``(value, until)`` on a miss."""
+        found = self._fresh(key)
+        if found is not None:
+            return found[0]
+        # One build per key at a time: after a publish, the threads that all miss wait
+        # for the first one's result instead of each building the same thing.
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        try:
+            with building:
+                found = self._fresh(key) or self._store(key, build())
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+        return found[0]
+
+    def _store(self, key, found):
+        with self._lock:
+            self._values[key] = found
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return found
+
+    def __len__(self):
+        return len(self._values)
+
+    def clear(self):
+        with self._lock:
+            self._values.clear()
 
 
 def encoded_file(key, load, etag=None):

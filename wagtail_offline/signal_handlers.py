@@ -9,6 +9,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import (
     CollectionViewRestriction,
+    Locale,
     Page,
     PageViewRestriction,
     ReferenceIndex,
@@ -69,7 +70,35 @@ def referring_page_ids(instance):
 @once_migrated
 def page_changed(instance, **kwargs):
     """Published (a copy too), unpublished: the page and the pages that show it."""
+    # The listing shows titles and live pages: it is served afresh from now on.
+    OfflineServingState.bump()
     schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
+
+
+# Fields of a page the listing shows or decides by; a draft's save touches none of them.
+LISTED_FIELDS = {
+    "title",
+    "seo_title",
+    "search_description",
+    "live",
+    "expire_at",
+    "path",
+    "depth",
+    "url_path",
+    "slug",
+    "locale",
+    "locale_id",
+}
+
+
+@once_migrated
+def page_saved(instance, update_fields=None, **kwargs):
+    """A page saved outside publishing (an expiry set in code, an import): the listing
+    is served afresh, as after a publish."""
+    if isinstance(instance, Page) and (
+        update_fields is None or not LISTED_FIELDS.isdisjoint(update_fields)
+    ):
+        OfflineServingState.bump()
 
 
 @once_migrated
@@ -81,6 +110,7 @@ def page_moved(
     parent_page_after,
     **kwargs,
 ):
+    OfflineServingState.bump()
     # Every page below the moved one has a new URL.
     ids = set(
         Page.objects.descendant_of(instance, inclusive=True).values_list(
@@ -97,12 +127,18 @@ def page_moved(
 @once_migrated
 def page_deleting(instance, **kwargs):
     # Before the delete: afterwards its ancestors and referrers can no longer be found.
-    if isinstance(instance, Page) and instance.live:
+    if not isinstance(instance, Page):
+        return
+    # In the delete's transaction (Django's deletions run in one): seen with it.
+    OfflineServingState.bump()
+    if instance.live:
         schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
 
 
 @once_migrated
 def view_restriction_changed(instance, **kwargs):
+    # Private pages leave the listing at once, whatever the task backend.
+    OfflineServingState.bump()
     page = instance.page
     schedule_rebuild(sites_containing(page), affected_page_ids(page))
 
@@ -135,6 +171,12 @@ def offline_settings_changed(instance, created=False, **kwargs):
         return
     # Only the fallback page and the listing depend on the settings; they are always re-rendered.
     schedule_rebuild([instance.site_id], [])
+
+
+@once_migrated
+def locale_changed(**kwargs):
+    # The listing's sections say their language.
+    OfflineServingState.bump()
 
 
 @once_migrated
@@ -195,6 +237,7 @@ def register_signal_handlers():
     page_published.connect(page_changed, dispatch_uid="wagtail_offline_published")
     page_unpublished.connect(page_changed, dispatch_uid="wagtail_offline_unpublished")
     post_page_move.connect(page_moved, dispatch_uid="wagtail_offline_moved")
+    post_save.connect(page_saved, dispatch_uid="wagtail_offline_page_saved")
     pre_delete.connect(page_deleting, dispatch_uid="wagtail_offline_deleted")
     for signal in (post_save, post_delete):
         name = "saved" if signal is post_save else "deleted"
@@ -224,6 +267,10 @@ def register_signal_handlers():
     )
     for signal in (post_save, post_delete):
         signal.connect(site_changed, sender=Site, dispatch_uid="wagtail_offline_site")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            locale_changed, sender=Locale, dispatch_uid="wagtail_offline_locale"
+        )
     post_save.connect(
         offline_settings_changed,
         sender=OfflineSettings,

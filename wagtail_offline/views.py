@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from . import compression, conf, serving_cache
 from .app_manifest import CONTENT_TYPE as APP_MANIFEST_CONTENT_TYPE
@@ -31,6 +32,7 @@ from .models import (
     OfflineSettings,
 )
 from .reader_pages import BadURLs, answer_reader_pages, checked_urls
+from .rendering import AnonymousClient, FetchError, is_rendering
 from .schema import tables_ready
 from .selection import not_expired, site_root_paths
 from .site_lookup import find_site, site_id_for_request
@@ -307,6 +309,12 @@ def listed_pages(site, roots=None):
     page (None when only pages below it are offline) and ``pages`` the items below it,
     so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
     """
+    return listed_pages_until(site, roots)[0]
+
+
+def listed_pages_until(site, roots=None):
+    """``(listed_pages(site, roots), until)``: ``until`` is when the listing changes
+    without any editor's action, the earliest expiry of a listed page (None: never)."""
     page_urls = dict(
         OfflinePageSnapshot.objects.filter(site=site, error="")
         .order_by("page_id", "-url")  # the shortest URL of a page wins
@@ -319,7 +327,15 @@ def listed_pages(site, roots=None):
         .public()
         .filter(not_expired(), pk__in=page_urls)
         .order_by("path")
-        .only("pk", "title", "seo_title", "search_description", "path", "depth")
+        .only(
+            "pk",
+            "title",
+            "seo_title",
+            "search_description",
+            "path",
+            "depth",
+            "expire_at",
+        )
     )
     root = site.root_page
     section_length = (root.depth + 1) * Page.steplen
@@ -330,6 +346,7 @@ def listed_pages(site, roots=None):
     # The site's root and its translations.
     roots = tuple(roots or site_root_paths(site))
     pages = [page for page in pages if page.path.startswith(roots)]
+    until = min((page.expire_at for page in pages if page.expire_at), default=None)
     tops = {
         top.path: top
         for top in Page.objects.filter(path__in={section_path(page) for page in pages})
@@ -356,7 +373,7 @@ def listed_pages(site, roots=None):
             else:
                 section["pages"].append(item)
         sections.append(section)
-    return sections
+    return sections, until
 
 
 def site_look(request, site=None):
@@ -373,44 +390,200 @@ def site_look(request, site=None):
     return look
 
 
+# Listings rendered by this process, per serving generation: whole pages that are the
+# same for every visitor who gets them, and the sections' HTML for the other requests.
+LISTINGS_REMEMBERED = 128
+shared_listings = serving_cache.ProcessMemo(LISTINGS_REMEMBERED)
+listing_fragments = serving_cache.ProcessMemo(LISTINGS_REMEMBERED)
+LISTING_CONTENT_TEMPLATE = "wagtail_offline/includes/listing_content.html"
+
+
 @require_GET
 def listing(request, language_code=None):
     """``/offline/``: what can be read offline, like a sitemap for people.
 
     On a site in several languages, ``/offline/<language>/`` lists the pages of that
     locale, in its language; ``/offline/`` lists them all.
+
+    Built once per serving generation (which every change to what it shows bumps) and
+    kept until a listed page expires. A request that cannot be personal gets a copy
+    rendered for no one in particular (``shared_listing``); others get the page rendered
+    for them around the cached sections.
     """
-    site = _site_or_404(request)
-    root_paths = site_root_paths(site)
-    roots = locale_roots(site, root_paths)
-    languages = [
-        {
-            "code": code,
-            "name": _language_name(code),
-            "url": reverse("wagtail_offline:listing_in_language", args=[code]),
-        }
-        for code in sorted(roots)
-    ]
-    context = {**site_look(request, site), "languages": languages}
-    if language_code is None:
-        return render(
-            request,
-            "wagtail_offline/listing.html",
-            {**context, "sections": listed_pages(site, roots=root_paths)},
-        )
-    root = roots.get(language_code)
-    if root is None:
+    if not tables_ready():
+        raise Http404("wagtail_offline is not migrated yet.")
+    generation = serving_cache.current_generation()
+    site_id = site_id_for_request(request, generation)
+    if site_id is None:
+        raise Http404("No Wagtail site matches this host.")
+    if language_code is not None and language_code not in listing_languages(
+        site_id, generation
+    ):
         raise Http404("This site has no pages in this language.")
-    with translation.override(language_code):
+    key = shared_listing_key(request, generation, site_id, language_code)
+    if key is not None:
+        shared = shared_listings.get(
+            key, lambda: shared_listing(request, site_id, generation, language_code)
+        )
+        if shared is not None:
+            return shared.response()
+    return personal_listing(request, site_id, generation, language_code)
+
+
+def _site(site_id):
+    return Site.objects.select_related("root_page").get(pk=site_id)
+
+
+def listing_languages(site_id, generation):
+    """The codes of the site's listings per language, sorted; none for a site in one."""
+    return serving_cache.get_or_build(
+        f"listing-languages:v1:{site_id}",
+        lambda: tuple(sorted(locale_roots(_site(site_id)))),
+        generation,
+    )
+
+
+def listing_sections(site, language_code, generation):
+    """``listed_pages_until`` for the listing in ``language_code`` (None: all of them)."""
+
+    def build():
+        root_paths = site_root_paths(site)
+        if language_code is None:
+            return listed_pages_until(site, roots=root_paths)
+        root = locale_roots(site, root_paths)[language_code]
+        return listed_pages_until(site, roots=[root.path])
+
+    return serving_cache.get_or_build_until(
+        f"listing:v1:{site.pk}:{language_code or ''}", build, generation
+    )
+
+
+def shared_listing_key(request, generation, site_id, language_code):
+    """The key of the copy of the listing shared by visitors like this one, or None when
+    this request may get something of its own: it has cookies (a session, a language),
+    credentials, a query string, or is a render for a manifest.
+
+    Only resolved values: the site's id, the active language when it is one of
+    ``LANGUAGES``, a path the URL patterns matched. No header can add keys of its own.
+    """
+    if (
+        is_rendering()
+        or request.COOKIES
+        or request.META.get("QUERY_STRING")
+        or "HTTP_AUTHORIZATION" in request.META
+    ):
+        return None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:  # RemoteUserMiddleware, say
+        return None
+    language = translation.get_language()
+    if language not in _supported_languages():
+        return None
+    return (
+        generation,
+        site_id,
+        language_code,
+        language,
+        request.path_info,
+        get_script_prefix(),
+        getattr(request, "urlconf", None),
+        conf.get("WAGTAIL_OFFLINE_ENABLED"),
+        conf.get("WAGTAIL_OFFLINE_BASE_TEMPLATE"),
+    )
+
+
+def _supported_languages():
+    return {code for code, _name in settings.LANGUAGES} | {settings.LANGUAGE_CODE}
+
+
+class SharedListing(NamedTuple):
+    """The listing as a first-time visitor with no cookies receives it."""
+
+    content: bytes
+    content_type: str
+    vary: tuple
+
+    def response(self):
+        response = HttpResponse(self.content, content_type=self.content_type)
+        patch_vary_headers(response, self.vary)
+        return response
+
+
+def shared_listing(request, site_id, generation, language_code):
+    """``(SharedListing or None, until)``: this URL rendered for no one in particular.
+
+    Rendered as the manifest's build renders it, through the whole middleware stack,
+    from a request that carries nothing of the visitor's: the site's own host name and
+    port, no cookies, the language already resolved. So what the base template renders
+    (a userbar, a greeting) is an anonymous visitor's. None when the render shows it
+    was not the same for everyone all the same: it used a CSRF token, set a cookie, or
+    said it is private; such a site's visitors get the page rendered for each of them.
+    """
+    site = _site(site_id)
+    until = listing_sections(site, language_code, generation)[1]
+    language = translation.get_language()
+    try:
+        fetched = AnonymousClient(site).get(
+            request.path_info, {"HTTP_ACCEPT_LANGUAGE": language}
+        )
+    except FetchError:
+        return None, until
+    cache_control = fetched.headers.get("Cache-Control", "").lower()
+    if (
+        fetched.csrf_secret
+        or fetched.cookies
+        or "private" in cache_control
+        or "no-store" in cache_control
+        or fetched.headers.get("Content-Language", settings.LANGUAGE_CODE) != language
+    ):
+        return None, until
+    vary = tuple(
+        field.strip()
+        for field in fetched.headers.get("Vary", "").split(",")
+        if field.strip()
+    )
+    return SharedListing(fetched.content, fetched.content_type, vary), until
+
+
+def personal_listing(request, site_id, generation, language_code):
+    """The listing rendered for this request, around the cached sections' HTML."""
+    site = _site(site_id)
+    sections, until = listing_sections(site, language_code, generation)
+    context = {
+        **site_look(request, site),
+        "sections": sections,
+        "languages": [
+            {
+                "code": code,
+                "name": _language_name(code),
+                "url": reverse("wagtail_offline:listing_in_language", args=[code]),
+            }
+            for code in listing_languages(site_id, generation)
+        ],
+    }
+    if language_code is not None:
+        root = locale_roots(site)[language_code]
+        context["language_code"] = language_code
+        context["home_url"] = site_relative_url(root, site) or context.get("home_url")
+    # The sections' HTML depends on the data, the language and the URLs only, never on
+    # the request: rendered without it, it is the same for everyone.
+    fragment_key = (
+        generation,
+        site_id,
+        language_code,
+        translation.get_language(),
+        get_script_prefix(),
+        getattr(request, "urlconf", None),
+    )
+    with translation.override(language_code or translation.get_language()):
+        fragment = listing_fragments.get(
+            fragment_key,
+            lambda: (render_to_string(LISTING_CONTENT_TEMPLATE, context), until),
+        )
         return render(
             request,
             "wagtail_offline/listing.html",
-            {
-                **context,
-                "language_code": language_code,
-                "home_url": site_relative_url(root, site) or context.get("home_url"),
-                "sections": listed_pages(site, roots=[root.path]),
-            },
+            {**context, "listing_content": fragment},
         )
 
 
