@@ -406,8 +406,8 @@ CANDIDATES_BY_ID = 500
 
 
 def pages_to_render(site, client, page_ids):
-    """(page, paths, problem, paths_key) for each offline page to re-render, and the
-    offline page ids.
+    """(``StalePage``, paths, problem, paths_key) for each offline page to re-render, and
+    the offline page ids.
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
     or its URLs changed. Only pages whose paths key differs from their snapshot's are
@@ -450,11 +450,22 @@ def pages_to_render(site, client, page_ids):
             or page.pk in page_ids
             or stored.get(page.pk, (None,))[0] != wanted
         ):
-            stale.append((page, paths, problem, key))
+            # Only what rendering needs: holding 10,000 page objects costs tens of MB.
+            stale.append((StalePage(page.pk, page.title), paths, problem, key))
         else:
             same_urls[page.pk] = key
     _store_paths_keys(site, same_urls)
     return stale, set(offline)
+
+
+class StalePage(NamedTuple):
+    """A page to render, as the build and its ``progress`` callback know it."""
+
+    pk: int
+    title: str
+
+    def __str__(self):
+        return self.title
 
 
 def paths_key_maker(site, site_prefixes):
