@@ -528,7 +528,11 @@ def test_an_old_worker_never_prunes_what_a_new_worker_is_installing(
     )
     wait_until(
         lambda: "/trails/tarn/" in cached_urls(other_tab),
+        # The install renders the listing and reads the new parts first: on a loaded
+        # machine (PostgreSQL, two test workers) that took longer than 15 s once.
+        timeout=40,
         message="the new worker to store the first new page",
+        describe=lambda: sorted(cached_urls(other_tab)),
     )
     # Meanwhile the first tab goes: the old worker's next event would prune by its own
     # manifest, which lists neither new page.
