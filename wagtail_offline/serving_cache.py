@@ -111,7 +111,9 @@ class ProcessMemo:
                 found = self._fresh(key) or self._store(key, build())
         finally:
             with self._lock:
-                self._building.pop(key, None)
+                # Only its own: a thread that waited must not drop a later builder's lock.
+                if self._building.get(key) is building:
+                    del self._building[key]
         return found[0]
 
     def _store(self, key, found):

@@ -4,7 +4,6 @@ site declares that origin, saved under its bucket URLs; undeclared, it is never 
 import pytest
 
 from tests.browser.offline import visit_and_wait_for_worker, wait_until
-from tests.factories import StandardPageFactory
 from tests.test_remote_media import image_urls, media_page
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineSettings
@@ -31,19 +30,12 @@ FETCHED_SIZE = """async (url) => {
 
 
 @pytest.fixture
-def bucket_trail(site, home, live_server, s3_media):
+def bucket_trail(site, live_server, s3_media, trails):
     """/trails/ flagged with its subpages; /trails/ridge/ shows an image three ways and
     links a document, all stored on the bucket. The manifest is built by each test."""
     offline_settings = OfflineSettings.for_site(site)
     offline_settings.include_documents = True
     offline_settings.save()
-    trails = StandardPageFactory(
-        parent=home,
-        title="Trails",
-        slug="trails",
-        offline_available=True,
-        offline_include_subpages=True,
-    )
     ridge, image, document = media_page(trails, "ridge")
     return {"site": site, "url": live_server.url, "image": image, "document": document}
 
