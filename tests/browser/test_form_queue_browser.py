@@ -116,3 +116,31 @@ def test_switching_the_site_off_deletes_the_outbox_with_what_readers_typed(
         "async () => (await caches.keys()).filter((n) => n.startsWith('wagtail-offline'))"
     )
     assert submissions(report_form) <= 1
+
+
+def test_a_send_that_finds_the_network_still_down_is_tried_again(
+    page, trail_site, report_form
+):
+    """The network comes back in steps: the page's "online" event can come before the
+    worker's first request gets through. The open page asks again; nothing else happens."""
+    base = trail_site["url"]
+    network_back, refused = [False], []
+
+    def refuse_the_first_token_request(route):
+        if network_back[0] and not refused:
+            refused.append(route.request.url)
+            return route.abort("internetdisconnected")
+        return route.continue_()
+
+    page.context.route("**/offline/csrf-token/", refuse_the_first_token_request)
+    send_offline(page, base, "Below the ridge")
+    network_back[0] = True
+    page.context.set_offline(False)
+
+    def sent():
+        page.wait_for_timeout(100)  # Lets Playwright run the route handler meanwhile.
+        return submissions(report_form) == 1
+
+    wait_until(sent, message="the form to be sent")
+    assert len(refused) == 1
+    assert outbox(page) == []

@@ -8,6 +8,8 @@
   const ANSWER_TIMEOUT_MS = 10000;
   const SAVE_TIMEOUT_MS = 120000; // Saving downloads a page and its assets.
   const ANNOUNCE_EVERY_MS = 1500; // Screen readers would read every step of a download.
+  // The network comes back in steps: the first requests after "online" may still fail.
+  const SEND_AGAIN_AFTER_MS = [1000, 2000, 4000, 8000, 16000];
   const workers = "serviceWorker" in navigator ? navigator.serviceWorker : null;
   const lang = document.documentElement.lang || undefined;
 
@@ -242,9 +244,21 @@
   window.addEventListener("offline", showNetworkState);
   window.addEventListener("online", function () {
     showNetworkState();
-    tell("send-forms");
+    sendKeptForms();
   });
   showNetworkState();
+
+  /** Asks the worker to send the kept forms, and again a few times while some still wait. */
+  function sendKeptForms(attempt) {
+    attempt = attempt || 0;
+    ask({ type: PREFIX + "send-forms" }).then(function (answer) {
+      const delay = SEND_AGAIN_AFTER_MS[attempt];
+      if (!answer || !answer.waiting || !navigator.onLine || delay === undefined) return;
+      setTimeout(function () {
+        if (navigator.onLine) sendKeptForms(attempt + 1);
+      }, delay);
+    });
+  }
 
   function showFormNotice(data) {
     const key = "form:" + data.id;
@@ -316,7 +330,7 @@
         if (answer && answer.fromDevice) showNotice("from-device", "from-device", {}, true);
       });
       // Forms kept while offline go now; the worker also tries when the network returns.
-      if (navigator.onLine) tell("send-forms");
+      if (navigator.onLine) sendKeptForms();
       // A tab opened later still shows what is waiting, and what the site refused.
       if (notices) {
         ask({ type: PREFIX + "forms" }).then(function (answer) {
