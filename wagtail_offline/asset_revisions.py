@@ -81,6 +81,7 @@ class AssetRevisions:
         self._relied_on = set()
         self._gone = set()
         self._hashed_static = None
+        self._stored_as = {}  # URL -> StoredFile or None: asked twice per URL
 
     def prefetch(self, urls):
         """Look up many URLs, and what their known stylesheets name, a batch at a time."""
@@ -182,10 +183,15 @@ class AssetRevisions:
 
     def _stored_file(self, url):
         """The static or media file behind a path or a media origin's URL, else None."""
-        if url.startswith("/"):
-            return stored_file(urlsplit(url).path)
-        name = self.remote_media.storage_name(url)
-        return None if name is None else StoredFile("media", name)
+        if url not in self._stored_as:
+            if url.startswith("/"):
+                self._stored_as[url] = stored_file(urlsplit(url).path)
+            else:
+                name = self.remote_media.storage_name(url)
+                self._stored_as[url] = (
+                    None if name is None else StoredFile("media", name)
+                )
+        return self._stored_as[url]
 
     def _look_up(self, urls):
         by_key = {url_key(url): url for url in urls}

@@ -312,6 +312,16 @@ def listed_pages(site, roots=None):
     return listed_pages_until(site, roots)[0]
 
 
+class ListedPage(NamedTuple):
+    pk: int
+    title: str
+    seo_title: str
+    search_description: str
+    path: str
+    depth: int
+    expire_at: object
+
+
 def listed_pages_until(site, roots=None):
     """``(listed_pages(site, roots), until)``: ``until`` is when the listing changes
     without any editor's action, the earliest expiry of a listed page (None: never)."""
@@ -322,21 +332,15 @@ def listed_pages_until(site, roots=None):
     )
     # The rules are applied again now: a page made private or unpublished since the
     # last build leaves the listing at once, whatever the task backend.
-    pages = (
-        Page.objects.live()
+    # Rows, not pages: a listing of 10,000 pages would build 10,000 models.
+    pages = [
+        ListedPage(*row)
+        for row in Page.objects.live()
         .public()
         .filter(not_expired(), pk__in=page_urls)
         .order_by("path")
-        .only(
-            "pk",
-            "title",
-            "seo_title",
-            "search_description",
-            "path",
-            "depth",
-            "expire_at",
-        )
-    )
+        .values_list(*ListedPage._fields)
+    ]
     root = site.root_page
     section_length = (root.depth + 1) * Page.steplen
 
