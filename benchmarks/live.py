@@ -10,6 +10,7 @@ from wsgiref import simple_server
 
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connections
 from django.test.testcases import LiveServerThread
 
 
@@ -96,9 +97,24 @@ class _PooledWSGIServer(socketserver.ThreadingMixIn, simple_server.WSGIServer):
     def __init__(self, *args, threads, **kwargs):
         super().__init__(*args, **kwargs)
         self.pool = ThreadPoolExecutor(max_workers=threads)
+        self._kept_connections = set()
+        self._lock = threading.Lock()
 
     def process_request(self, request, client_address):
-        self.pool.submit(self.process_request_thread, request, client_address)
+        self.pool.submit(self._answer, request, client_address)
+
+    def _answer(self, request, client_address):
+        self.process_request_thread(request, client_address)
+        with self._lock:
+            self._kept_connections.add(connections["default"])
+
+    def close_kept_connections(self):
+        """Close the pool threads' connections: the next benchmark replaces the SQLite
+        file, which an open connection would write its journal into."""
+        for connection in self._kept_connections:
+            connection.inc_thread_sharing()
+            connection.close()
+        self._kept_connections.clear()
 
 
 class _QuietHandler(simple_server.WSGIRequestHandler):
@@ -120,4 +136,5 @@ def pooled_server(threads=8):
     finally:
         server.shutdown()
         server.pool.shutdown(wait=True)
+        server.close_kept_connections()
         server.server_close()
