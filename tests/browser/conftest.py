@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from wagtail_factories import ImageFactory
 
+from tests import in_flight
 from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
 from tests.factories import (
     FormFieldFactory,
@@ -41,6 +42,15 @@ def browser_type_launch_args(browser_type_launch_args):
             "or set WAGTAIL_OFFLINE_CHROMIUM. Under CI=true this is a failure, not a skip."
         )
     return args  # A developer's Playwright-managed browser, if they installed one.
+
+
+@pytest.fixture(autouse=True)
+def live_server_idle_before_flush():
+    """Set up after the database fixture and before ``page``, so torn down between them:
+    the database is flushed only once the live server has answered what the closed page
+    asked (on PostgreSQL a request still running can deadlock with the flush)."""
+    yield
+    in_flight.wait_until_idle()
 
 
 def pytest_collection_modifyitems(items):
