@@ -11,8 +11,10 @@ import gc
 import html
 import io
 import os
+import re
 import time
 from contextlib import contextmanager
+from unittest import mock
 from urllib.parse import urlsplit
 
 import hypothesis
@@ -24,7 +26,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
 from tests.testapp.models import StandardPage
-from wagtail_offline import rendering
+from wagtail_offline import paths, rendering
 from wagtail_offline.assets import (
     parse_srcset,
     same_origin_paths,
@@ -343,6 +345,25 @@ def test_a_path_found_on_a_page_is_canonical_and_never_climbs(reference, page_ur
             assert_never_climbs(served)
     for url in foreign:  # Reported as another site's URL, never as a path.
         assert not url.startswith("/"), url
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        any_reference,
+        st.text(alphabet="/.?=&~_-aZ9%", max_size=24).map(lambda text: "/" + text),
+    ),
+    st.sampled_from([PAGE_URL, ORIGIN + "/", "http://other.host/"]),
+)
+@example("/a/..", PAGE_URL)
+@example("/a/.?x", PAGE_URL)
+@example("/a//b", PAGE_URL)
+def test_a_plain_path_is_its_own_canonical_form_only_where_the_long_way_agrees(
+    reference, page_url
+):
+    found = canonical_path(reference, page_url, ORIGIN)
+    with mock.patch.object(paths, "PLAIN_PATH", re.compile("(?!)")):
+        assert found == canonical_path(reference, page_url, ORIGIN)
 
 
 @hypothesis.settings(max_examples=200, deadline=None)

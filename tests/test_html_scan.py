@@ -8,8 +8,12 @@ inputs only check the answer here (their speed is measured by hand).
 
 from html.parser import HTMLParser
 
+import hypothesis
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from wagtail_offline import html_scan
 from wagtail_offline.assets import (
     LINK_RELS,
     LINK_TAGS,
@@ -336,3 +340,40 @@ HOSTILE = [
 )
 def test_hostile_pages_are_read_right(html, expected):
     assert collect_urls(html) == expected
+
+
+# Tags built from plain parts, which the one-match path reads, and near misses that must
+# send a tag the long way (references, single quotes, no space, odd names and spaces).
+SPACES = st.sampled_from([" ", "\t", "\n", "\f", "  ", "", "\v", " / "])
+NAMES = st.sampled_from(
+    ["src", "DATA-x", ":n", "_n", "a.b", "x=", "é", '"q', "<b", "=e"]
+)
+VALUES = st.sampled_from(
+    [
+        "",
+        '="v"',
+        '="/m/a.jpg"',
+        '="&lt;"',
+        '="a&b"',
+        '=""',
+        "='v'",
+        "=v",
+        ' = "v"',
+        '="',
+    ],
+)
+TAG_ENDS = st.sampled_from([">", "/>", " >", " / >", "", " ", "\v>"])
+
+
+@st.composite
+def tags(draw):
+    name = draw(st.sampled_from(["img", "IMG", "x-y", "a:b", "p\ufffd"]))
+    attributes = draw(st.lists(st.tuples(SPACES, NAMES, VALUES), max_size=5))
+    text = name + "".join(space + attr + value for space, attr, value in attributes)
+    return text + draw(TAG_ENDS)
+
+
+@hypothesis.settings(max_examples=500, deadline=None)
+@given(tags())
+def test_plain_tags_read_in_one_match_as_the_states_read_them(tag):
+    assert html_scan._tag(tag, 0) == html_scan._tag_by_states(tag, 0)

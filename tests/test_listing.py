@@ -320,3 +320,29 @@ def test_the_listing_a_build_precaches_shows_the_pages_it_has_just_rendered(
         rebuild_site_manifest(site)
     assert ">Ridge walk</a>" in rendered["/offline/"].content.decode()
     assert ">Ridge walk</a>" in content_of(client.get("/offline/"))
+
+
+def test_a_process_keeps_the_listings_of_its_last_two_generations_only(offline_site):
+    from wagtail_offline.views import listing_fragments, shared_listings
+
+    page = Page.objects.get(slug="ridge").specific
+    seen = []
+    for number in range(4):
+        page.title = f"Ridge walk {number}"
+        page.save_revision().publish()  # A new serving generation each time.
+        anonymous, with_cookie = Client(), Client()
+        with_cookie.cookies["sessionid"] = "x"
+        for visitor in (anonymous, with_cookie):
+            assert f"Ridge walk {number}" in content_of(visitor.get("/offline/"))
+        seen.append((len(shared_listings), len(listing_fragments)))
+    assert seen == [(1, 1), (2, 2), (2, 2), (2, 2)]
+
+
+def test_a_build_keeps_no_copy_of_the_listing_it_renders(site, home):
+    from wagtail_offline.views import listing_fragments, shared_listings
+
+    StandardPageFactory(
+        parent=home, title="Ridge", slug="ridge", offline_available=True
+    )
+    rebuild_site_manifest(site)
+    assert (len(shared_listings), len(listing_fragments)) == (0, 0)

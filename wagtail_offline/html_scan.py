@@ -36,6 +36,14 @@ _UNQUOTED_VALUE = re.compile(r"[^\t\n\f >]*")
 _COMMENT_END = re.compile(r"--!?>")
 # html.unescape's own pattern for a character reference.
 _CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+# The common case in one match: a tag whose attributes are plain names, with values in
+# double quotes and no character references. Whatever else comes goes the long way.
+_PLAIN_TAG = re.compile(
+    r"([a-zA-Z][a-zA-Z0-9-]*)"
+    r"((?:[\t\n\f ]+[a-zA-Z_:][a-zA-Z0-9_:.-]*(?:=\"[^\"&]*\")?)*)"
+    r"[\t\n\f ]*/?>"
+)
+_PLAIN_ATTRIBUTE = re.compile(r"([^\t\n\f =]+)(?:=\"([^\"]*)\")?")
 _RAW_TEXT_END = {
     name: re.compile(f"</{name}[\t\n\f />]", re.IGNORECASE | re.ASCII)
     for name in RAW_TEXT_ELEMENTS
@@ -97,6 +105,17 @@ def _is_ascii_letter(char):
 def _tag(html, position):
     """The tag whose name starts at ``position``: its name, its attributes and where it
     ends; None if the text ends inside it."""
+    plain = _PLAIN_TAG.match(html, position)
+    if plain:
+        attributes = {}
+        for name, value in _PLAIN_ATTRIBUTE.findall(plain[2]):
+            attributes.setdefault(name.translate(_ASCII_LOWER), value)
+        return plain[1].translate(_ASCII_LOWER), attributes, plain.end()
+    return _tag_by_states(html, position)
+
+
+def _tag_by_states(html, position):
+    """``_tag`` as the tokenizer's states read it, one attribute at a time."""
     name = _TAG_NAME.match(html, position)
     position, attributes = name.end(), {}
     while True:

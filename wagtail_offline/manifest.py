@@ -400,7 +400,7 @@ def save_snapshots(site, renders):
             OfflineServingState.bump()  # The listing shows the snapshots' URLs.
 
 
-SNAPSHOT_BATCH = 50
+SNAPSHOT_BATCH = 200
 # Up to this many pages to check are looked up by id; more are picked from every offline page.
 CANDIDATES_BY_ID = 500
 

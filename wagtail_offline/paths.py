@@ -13,6 +13,7 @@ form still holds dot segments or repeated slashes (``/a%2F..%2Fb``) is ambiguous
 servers disagree on it, so it is refused rather than guessed.
 """
 
+import functools
 import re
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -29,6 +30,10 @@ REPEATED_SLASHES = re.compile(r"/{2,}")
 # The URL standard leaves "|" and "^" in paths too; Chromium encodes them, and so do we.
 PATH_SAFE = "!$%&'()*+,-./:;=@[]_~"
 QUERY_SAFE = "!$%&()*+,-./:;=?@[\\]^_`{|}~"
+# An absolute path of unreserved characters with a plain query is its own canonical
+# form unless it holds a dot segment or a repeated slash: most URLs a page uses.
+PLAIN_PATH = re.compile(r"/[A-Za-z0-9_.~/-]*(?:\?[A-Za-z0-9_.~=&/-]*)?")
+DOT_SEGMENT_OR_REPEATED_SLASH = re.compile(r"//|/\.\.?(?:/|\?|$)")
 
 
 class Origin(NamedTuple):
@@ -54,11 +59,17 @@ class Origin(NamedTuple):
 def canonical_path(reference, base_url, origin=None):
     """``reference`` resolved against ``base_url`` as ``path?query``; None when it is not
     on ``origin`` (by default the base's) or not an http(s) URL (``data:``, ``mailto:``…)."""
-    base = urlsplit(base_url)
-    base_origin = Origin.of(base_url)
-    site_origin = Origin.of(origin) if origin else base_origin
+    base_origin = _origin_of(base_url)
+    site_origin = _origin_of(origin) if origin else base_origin
     if base_origin is None or site_origin is None:
         return None
+    if (
+        base_origin == site_origin
+        and PLAIN_PATH.fullmatch(reference)
+        and not DOT_SEGMENT_OR_REPEATED_SLASH.search(reference)
+    ):
+        return reference
+    base = urlsplit(base_url)
     reference = as_parsed(reference).split("#", 1)[0]
     scheme_match = SCHEME.match(reference)
     if scheme_match:
@@ -87,6 +98,12 @@ def canonical_path(reference, base_url, origin=None):
         directory = (base.path or "/").rsplit("/", 1)[0]
         path = f"{directory}/{relative}"
     return _canonical(path, query)
+
+
+@functools.lru_cache(maxsize=256)
+def _origin_of(url):
+    """``Origin.of``, remembered: a page's URLs are all resolved against one base."""
+    return Origin.of(url)
 
 
 def as_parsed(reference):

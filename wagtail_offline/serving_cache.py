@@ -17,7 +17,7 @@ kept in the process (``ProcessMemo``), still under the generation.
 
 import hashlib
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from django.core.cache import caches
 from django.utils import timezone
@@ -80,11 +80,17 @@ class ProcessMemo:
     recently used dropped beyond ``size``: bounded whatever keys requests lead to.
 
     For what depends on this process's code as well as on the data (rendered templates,
-    reversed URLs): callers put the serving generation in the key, as ``_site_id`` does.
+    reversed URLs): each key is a tuple whose first item is the serving generation. Only
+    the values of the last ``GENERATIONS_KEPT`` generations are kept: an older one is
+    never asked for again, and a large site's listing must not stay in memory once per
+    publish.
     """
+
+    GENERATIONS_KEPT = 2
 
     def __init__(self, size):
         self.size = size
+        self._generations = deque(maxlen=self.GENERATIONS_KEPT)
         self._values = OrderedDict()
         self._lock = threading.Lock()
         self._building = {}  # key: the lock of the one thread building it
@@ -117,7 +123,12 @@ class ProcessMemo:
         return found[0]
 
     def _store(self, key, found):
+        generation = key[0]
         with self._lock:
+            if generation not in self._generations:
+                self._generations.append(generation)
+                for old in [k for k in self._values if k[0] not in self._generations]:
+                    del self._values[old]
             self._values[key] = found
             self._values.move_to_end(key)
             while len(self._values) > self.size:
@@ -130,6 +141,7 @@ class ProcessMemo:
     def clear(self):
         with self._lock:
             self._values.clear()
+            self._generations.clear()
 
 
 def encoded_file(key, load, etag=None):

@@ -580,10 +580,15 @@ def personal_listing(request, site_id, generation, language_code):
         getattr(request, "urlconf", None),
     )
     with translation.override(language_code or translation.get_language()):
-        fragment = listing_fragments.get(
-            fragment_key,
-            lambda: (render_to_string(LISTING_CONTENT_TEMPLATE, context), until),
-        )
+        if (
+            is_rendering()
+        ):  # Read once, by the build: a large site's listing is not kept.
+            fragment = render_to_string(LISTING_CONTENT_TEMPLATE, context)
+        else:
+            fragment = listing_fragments.get(
+                fragment_key,
+                lambda: (render_to_string(LISTING_CONTENT_TEMPLATE, context), until),
+            )
         return render(
             request,
             "wagtail_offline/listing.html",

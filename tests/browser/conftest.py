@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from wagtail_factories import ImageFactory
 
 from tests import in_flight
+from tests import server_faults as server_faults_module
 from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
 from tests.factories import (
     FormFieldFactory,
@@ -100,3 +101,11 @@ def report_form(trail_site):
     FormFieldFactory(page=form, label="Email", field_type="email", required=False)
     rebuild_site_manifest(trail_site["site"])
     return form
+
+
+@pytest.fixture
+def server_faults():
+    """The live server made slow or broken for chosen paths (``tests.server_faults``)."""
+    server_faults_module.reset()
+    yield server_faults_module
+    server_faults_module.reset()

@@ -67,6 +67,19 @@ def test_a_page_read_offline_says_it_came_from_the_device(page, trail_site):
     expect(notices).to_contain_text(OFFLINE_BANNER)
 
 
+def test_a_page_from_the_device_because_the_server_is_down_does_not_say_offline(
+    page, trail_site, server_faults
+):
+    visit_and_wait_for_worker(page, trail_site["url"] + "/trails/")
+    server_faults.FAULTS["/trails/ridge/"] = ("status", 503)
+    page.goto(trail_site["url"] + "/trails/ridge/")
+    notices = page.locator(NOTICES)
+    expect(notices).to_contain_text("This page was loaded from your device")
+    # The network answered: the reader is online, the site is not.
+    page.wait_for_timeout(500)
+    expect(notices).not_to_contain_text(OFFLINE_BANNER)
+
+
 def test_the_update_notice_appears_without_a_reload_and_reloads_when_asked(
     page, trail_site
 ):

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests import server_faults as server_faults_module
 from tests.browser.offline import (
     cache_names,
     cached_urls,
@@ -269,13 +268,6 @@ def test_a_tab_opened_before_an_update_keeps_its_assets_until_it_closes(
 def assets_of(site):
     manifest = OfflineManifest.objects.get(site=site)
     return {entry["url"] for entry in manifest.entries if entry["kind"] == "asset"}
-
-
-@pytest.fixture
-def server_faults():
-    server_faults_module.reset()
-    yield server_faults_module
-    server_faults_module.reset()
 
 
 def test_a_hanging_network_shows_the_cached_page_after_the_sites_timeout(

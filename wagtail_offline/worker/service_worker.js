@@ -320,8 +320,8 @@ function routeMediaRequest(event, url) {
 
 /** A navigation's answer; once the network answered, the chores that need it. */
 async function answerNavigation(event, key) {
-  const { response, fromDevice } = await networkFirstNavigation(event, key);
-  rememberSource(event.resultingClientId, fromDevice);
+  const { response, fromDevice, networkFailed } = await networkFirstNavigation(event, key);
+  rememberSource(event.resultingClientId, fromDevice, networkFailed);
   if (!fromDevice && response.type !== "error") event.waitUntil(afterOnlineNavigation(key, response));
   return response;
 }
@@ -339,10 +339,12 @@ async function networkFirstNavigation(event, key) {
     response = await (saved ? withTimeout(network, CONFIG.networkTimeoutMs) : network);
   } catch (error) {
     const cached = saved ? await matchOnDevice(key) : null;
-    if (cached) return fromDevice(cached);
+    // The network could not be reached: the page says so, whatever navigator.onLine says.
+    const networkFailed = !(error instanceof TimeoutError);
+    if (cached) return fromDevice(cached, networkFailed);
     // Slow but not gone, and nothing saved: keep waiting for the network.
-    if (error instanceof TimeoutError) return network.then(fromNetwork, () => fallbackAnswer(key));
-    return fallbackAnswer(key);
+    if (!networkFailed) return network.then(fromNetwork, () => fallbackAnswer(key, undefined, true));
+    return fallbackAnswer(key, undefined, true);
   }
   if (SERVER_DOWN_STATUSES.includes(response.status)) {
     const cached = saved ? await matchOnDevice(key) : null;
@@ -351,17 +353,17 @@ async function networkFirstNavigation(event, key) {
   return fromNetwork(response);
 }
 
-function fromDevice(response) {
-  return { response, fromDevice: true };
+function fromDevice(response, networkFailed = false) {
+  return { response, fromDevice: true, networkFailed };
 }
 
 function fromNetwork(response) {
   return { response, fromDevice: false };
 }
 
-async function fallbackAnswer(key, otherwise) {
+async function fallbackAnswer(key, otherwise, networkFailed = false) {
   const fallback = await offlineFallback(key);
-  if (fallback) return fromDevice(fallback);
+  if (fallback) return fromDevice(fallback, networkFailed);
   return fromNetwork(otherwise || Response.error());
 }
 
@@ -818,18 +820,19 @@ async function dropOldRecentPages() {
 
 /* ---------- Where a page came from: the network, or this device ---------- */
 
-// Tabs whose page this worker answered from Cache Storage, for their status notice.
-const deviceClientIds = new Set();
+// Tabs whose page this worker answered from Cache Storage, for their status notice: each
+// with whether the network could not be reached (rather than slow, or the server down).
+const deviceClientIds = new Map();
 const REMEMBERED_CLIENTS = 100;
 
-function rememberSource(clientId, fromDevice) {
+function rememberSource(clientId, fromDevice, networkFailed) {
   if (!clientId) return;
   deviceClientIds.delete(clientId);
   if (!fromDevice) return;
-  deviceClientIds.add(clientId);
+  deviceClientIds.set(clientId, networkFailed);
   // Oldest first out: a long session must not grow this without bound.
   if (deviceClientIds.size > REMEMBERED_CLIENTS) {
-    deviceClientIds.delete(deviceClientIds.values().next().value);
+    deviceClientIds.delete(deviceClientIds.keys().next().value);
   }
 }
 
@@ -1099,6 +1102,7 @@ const MESSAGE_HANDLERS = {
   "wagtail-offline:discard-form": (data) => discardForm(data.id),
   "wagtail-offline:source": (data, event) => ({
     fromDevice: Boolean(event.source && deviceClientIds.has(event.source.id)),
+    networkFailed: Boolean(event.source && deviceClientIds.get(event.source.id)),
   }),
 };
 

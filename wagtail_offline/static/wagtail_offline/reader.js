@@ -237,25 +237,42 @@
     region.classList.toggle("wagtail-offline-announcer--error", kind === "error");
   }
 
+  // How the worker answered this page, asked once: from the device or not, and whether
+  // because the network could not be reached.
+  const pageSource = ask({ type: PREFIX + "source" });
+  // Browsers can say they are online when nothing gets through (a dead link, a captive
+  // portal, a page opened while offline); the worker's failed request is the surer sign.
+  let networkFailed = false;
+
+  function isOnline() {
+    return navigator.onLine && !networkFailed;
+  }
+
   function showNetworkState() {
-    if (navigator.onLine) hideNotice("offline");
+    if (isOnline()) hideNotice("offline");
     else if (!document.querySelector('[data-notice="offline"]')) showNotice("offline", "offline");
   }
   window.addEventListener("offline", showNetworkState);
   window.addEventListener("online", function () {
+    networkFailed = false;
     showNetworkState();
     sendKeptForms();
   });
   showNetworkState();
+  pageSource.then(function (answer) {
+    if (!answer || !answer.networkFailed) return;
+    networkFailed = true;
+    showNetworkState();
+  });
 
   /** Asks the worker to send the kept forms, and again a few times while some still wait. */
   function sendKeptForms(attempt) {
     attempt = attempt || 0;
     ask({ type: PREFIX + "send-forms" }).then(function (answer) {
       const delay = SEND_AGAIN_AFTER_MS[attempt];
-      if (!answer || !answer.waiting || !navigator.onLine || delay === undefined) return;
+      if (!answer || !answer.waiting || !isOnline() || delay === undefined) return;
       setTimeout(function () {
-        if (navigator.onLine) sendKeptForms(attempt + 1);
+        if (isOnline()) sendKeptForms(attempt + 1);
       }, delay);
     });
   }
@@ -326,11 +343,11 @@
     });
 
     if (workers.controller) {
-      ask({ type: PREFIX + "source" }).then(function (answer) {
+      pageSource.then(function (answer) {
         if (answer && answer.fromDevice) showNotice("from-device", "from-device", {}, true);
+        // Forms kept while offline go now; the worker also tries when the network returns.
+        if (isOnline()) sendKeptForms();
       });
-      // Forms kept while offline go now; the worker also tries when the network returns.
-      if (navigator.onLine) sendKeptForms();
       // A tab opened later still shows what is waiting, and what the site refused.
       if (notices) {
         ask({ type: PREFIX + "forms" }).then(function (answer) {
@@ -416,7 +433,7 @@
     const words = button.dataset;
     if (!answer) return words.textUnavailable;
     if (answer.state === "gone") return words.textGone;
-    if (answer.reason === "offline" || (answer.reason !== "server" && !navigator.onLine)) return words.textOffline;
+    if (answer.reason === "offline" || (answer.reason !== "server" && !isOnline())) return words.textOffline;
     if (answer.reason === "quota") return words.textQuota;
     if (answer.reason === "server" && answer.message) return words.textFailed.replace("{message}", answer.message);
     return words.textUnavailable;
@@ -501,9 +518,12 @@
       showFailures(state.failures || []);
       if (state.installing) showProgress(state.installing);
       part("missing").hidden = !(state.missing > 0);
-      if (state.missing > 0 && navigator.onLine && !repairAsked) {
-        repairAsked = true; // Once a visit: the worker tells how it went through its state.
-        tell("repair");
+      if (state.missing > 0 && !repairAsked) {
+        pageSource.then(function () {
+          if (!isOnline() || repairAsked) return;
+          repairAsked = true; // Once a visit: the worker tells how it went through its state.
+          tell("repair");
+        });
       }
       showPages("saved", state.saved || [], true);
       showPages("recent", state.recent || [], false);
