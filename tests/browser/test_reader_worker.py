@@ -123,11 +123,11 @@ def test_a_saved_page_is_readable_offline_with_its_image(page, trail_site, meado
         page.eval_on_selector("img.photo", "img => img.complete && img.naturalWidth")
         > 0
     )
-    assert ask_worker(page, "source") == {"fromDevice": True}
+    assert ask_worker(page, "source") == {"fromDevice": True, "networkFailed": True}
 
     page.context.set_offline(False)
     page.goto(base + "/meadow/")
-    assert ask_worker(page, "source") == {"fromDevice": False}
+    assert ask_worker(page, "source") == {"fromDevice": False, "networkFailed": False}
 
 
 def test_a_saved_page_made_private_disappears_after_a_refresh(page, trail_site, meadow):
