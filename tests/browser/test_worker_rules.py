@@ -429,6 +429,55 @@ def test_entries_beyond_the_storage_quota_are_skipped_and_reported(page, trail_s
     assert not skipped & cached
 
 
+# Put in front of /sw.js: the browser refuses the first writes of the manifest's root as
+# over quota, as it does where its estimate of the room left was wrong.
+REFUSE_THE_ROOT = """
+const wagtailOfflinePut = Cache.prototype.put;
+let wagtailOfflineRefusals = %d;
+Cache.prototype.put = function (request, response) {
+  const url = typeof request === "string" ? request : request.url;
+  if (/\\/offline\\/manifest-[0-9a-f]+\\.json$/.test(url) && wagtailOfflineRefusals-- > 0) {
+    return Promise.reject(new DOMException("Quota exceeded.", "QuotaExceededError"));
+  }
+  return wagtailOfflinePut.call(this, request, response);
+};
+"""
+
+
+def test_an_install_drops_its_largest_entries_to_make_room_for_the_manifest(
+    page, trail_site
+):
+    site, trails = trail_site["site"], trail_site["trails"]
+    for number, repeats in enumerate([1000, 3000, 2000]):
+        StandardPageFactory(
+            parent=trails,
+            title=f"Long walk {number}",
+            slug=f"long-{number}",
+            body="<p>" + "A long description of the path. " * repeats + "</p>",
+        )
+    rebuild_site_manifest(site)
+    base = trail_site["url"]
+    reports = []
+    page.context.route(
+        "**/offline/report/",
+        lambda route: (reports.append(route.request.post_data_json), route.continue_()),
+    )
+
+    def refuse_the_root_twice(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=REFUSE_THE_ROOT % 2 + response.text())
+
+    page.context.route("**/sw.js", refuse_the_root_twice)
+    visit_and_wait_for_worker(page, base + "/trails/")
+    wait_until(lambda: reports, message="the dropped entries to be reported")
+    dropped = {f["url"] for f in reports[0]["failures"] if f["reason"] == "quota"}
+    # The two largest pages, and nothing else.
+    assert dropped == {"/trails/long-1/", "/trails/long-2/"}
+    cached = cached_urls(page)
+    assert not dropped & cached
+    assert {"/trails/", "/trails/ridge/", "/trails/long-0/"} <= cached
+
+
 def test_the_kill_switch_removes_the_worker_and_every_cache_within_one_navigation(
     page, trail_site
 ):

@@ -23,6 +23,12 @@ const READER_CACHE = `${CACHE_PREFIX}:reader`;
 const REVISION_HEADER = "X-Wagtail-Offline-Revision";
 const KIND_HEADER = "X-Wagtail-Offline-Kind";
 const PRECACHE_CONCURRENCY = 6;
+// Chromium counts a stored response's headers and its own record of it too: about 2 KB
+// an entry, beyond its body.
+const ENTRY_RECORD_BYTES = 4 * 1024;
+// What an install writes after its best-effort downloads (the list of failures, beside the
+// manifest's root): kept free, or a full origin could never finish an install.
+const STORAGE_HEADROOM_BYTES = 64 * 1024;
 const SERVER_DOWN_STATUSES = [502, 503, 504];
 const REMOVAL_CHECK_INTERVAL_MS = 60 * 1000;
 const PROGRESS_INTERVAL_MS = 250;
@@ -71,6 +77,7 @@ async function install() {
   }
   const stale = await entriesToDownload(cache, valid);
   startProgress(stale.length);
+  let stored = [];
   try {
     // The fallback page, the listing and their assets: all or nothing, else the
     // install fails and the previous worker stays in charge.
@@ -82,36 +89,80 @@ async function install() {
           advanceProgress(false);
         }),
     );
-    await downloadEntries(cache, stale.filter((entry) => !entry.critical), failures);
+    const rootBytes = new TextEncoder().encode(JSON.stringify(root)).length;
+    const optional = stale.filter((entry) => !entry.critical);
+    stored = await downloadEntries(cache, optional, failures, rootBytes);
   } finally {
     finishProgress();
   }
-  await cache.put(CONFIG.manifestUrl, jsonResponse(root));
+  await storeRoot(cache, root, stored, failures);
   await saveFailures(cache, failures);
   setManifest(manifest);
   if (failures.length) await reportFailures(failures);
 }
 
-/** Stores entries best-effort: one broken page must not keep the others offline. */
-async function downloadEntries(cache, entries, failures) {
-  let room = await freeStorage();
-  await forEachLimited(entries, PRECACHE_CONCURRENCY, async (entry) => {
-    if (entry.size > room) {
+/**
+ * The manifest's root, written last: from then on this worker's manifest is the one in
+ * Cache Storage. The browser's estimate of the room left may be wrong (it ignores a
+ * quota set for the origin), so where the root does not fit, the largest entries this
+ * install stored make room for it: without the root no install would ever finish.
+ */
+async function storeRoot(cache, root, stored, failures) {
+  const largestFirst = [...stored].sort((a, b) => (b.size || 0) - (a.size || 0));
+  for (;;) {
+    try {
+      await cache.put(CONFIG.manifestUrl, jsonResponse(root));
+      return;
+    } catch (error) {
+      if (!isQuotaError(error) || !largestFirst.length) throw error;
+    }
+    const entry = largestFirst.shift();
+    await cache.delete(absoluteUrl(entry.url));
+    failures.push({ url: entry.url, reason: "quota", message: "Not enough storage left." });
+  }
+}
+
+/**
+ * Stores entries best-effort, smallest first: one broken page must not keep the others
+ * offline, and where room runs out, as many entries as fit are kept. Returns the entries
+ * stored.
+ */
+async function downloadEntries(cache, entries, failures, bytesStillToWrite = 0) {
+  const stored = [];
+  const keepFree = bytesStillToWrite + STORAGE_HEADROOM_BYTES;
+  let room = (await freeStorage()) - keepFree;
+  // Room is taken when a download starts, so the downloads under way cannot together
+  // overrun it.
+  let reserved = 0;
+  const smallestFirst = [...entries].sort((a, b) => (a.size || 0) - (b.size || 0));
+  await forEachLimited(smallestFirst, PRECACHE_CONCURRENCY, async (entry) => {
+    const bytes = (entry.size || 0) + ENTRY_RECORD_BYTES;
+    if (bytes > room) {
       failures.push({ url: entry.url, reason: "quota", message: "Not enough storage left." });
       advanceProgress(true);
       return;
     }
+    room -= bytes;
+    reserved += bytes;
     try {
       await store(cache, entry);
-      room -= entry.size;
+      stored.push(entry);
       advanceProgress(false);
     } catch (error) {
+      room += bytes;
       const reason = isQuotaError(error) ? "quota" : "fetch";
-      if (reason === "quota") room = 0;
+      if (reason === "quota") {
+        // The browser counted more than we did: its own estimate, less what is still
+        // downloading, is the room left.
+        room = Math.min(room, (await freeStorage()) - keepFree - (reserved - bytes));
+      }
       failures.push({ url: entry.url, reason, message: String(error.message || error) });
       advanceProgress(true);
+    } finally {
+      reserved -= bytes;
     }
   });
+  return stored;
 }
 
 /**
