@@ -9,6 +9,7 @@ from django.test import Client
 from django_tasks import default_task_backend
 
 from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
+from wagtail_offline import manifest_store
 from wagtail_offline.manifest import rebuild_site_manifest, site_relative_url
 from wagtail_offline.models import OfflineManifest, OfflineSettings
 from wagtail_offline.views import network_timeout
@@ -263,4 +264,4 @@ def hanging_network(site, page, meter, base, path, repeat):
 
 
 def _entries(site):
-    return OfflineManifest.objects.get(site=site).entries
+    return manifest_store.entries(OfflineManifest.objects.get(site=site))

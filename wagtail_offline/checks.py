@@ -276,7 +276,7 @@ def check_static_files_unchanged(app_configs, databases=None, **kwargs):
     Tagged ``database``: it runs with ``manage.py check --database default`` and during
     ``migrate``, never on a request.
     """
-    from .assets import static_fingerprint
+    from . import manifest_store
     from .models import OfflineManifest
     from .schema import tables_ready
 
@@ -294,8 +294,7 @@ def check_static_files_unchanged(app_configs, databases=None, **kwargs):
     stale = [
         str(manifest.site)
         for manifest in OfflineManifest.objects.select_related("site")
-        if manifest.static_fingerprint
-        and static_fingerprint(manifest.entries) != manifest.static_fingerprint
+        if manifest.static_fingerprint and manifest_store.static_files_changed(manifest)
     ]
     if not stale:
         return []

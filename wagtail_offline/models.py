@@ -422,7 +422,9 @@ class OfflineManifest(models.Model):
 
     @property
     def size(self):
-        return sum(entry["size"] for entry in self.entries)
+        from .manifest_store import total_size  # It reads the models.
+
+        return total_size(self)
 
 
 class OfflineManifestPart(models.Model):

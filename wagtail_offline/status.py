@@ -13,6 +13,7 @@ from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.permissions import page_permission_policy
 
+from . import manifest_store
 from .models import (
     OfflineManifest,
     OfflinePageSnapshot,
@@ -85,7 +86,7 @@ class SiteStatus:
     @property
     def total_size(self):
         """Bytes readers' browsers download for this site: every entry once."""
-        return self.manifest.size if self.manifest else 0
+        return manifest_store.total_size(self.manifest) if self.manifest else 0
 
     @property
     def budget(self):
@@ -104,7 +105,7 @@ class SiteStatus:
         """Offline pages (each counted once, whatever its number of URLs)."""
         if not self.manifest:
             return 0
-        return len({summary["page_id"] for summary in self.manifest.pages})
+        return len(manifest_store.shipped_page_ids(self.manifest))
 
     @property
     def problems(self):
@@ -168,9 +169,11 @@ class SiteStatus:
         candidate_ids = set(
             candidate_pages(self.site).filter(pk__in=ids).values_list("pk", flat=True)
         )
-        summaries = {}
-        for summary in self.manifest.pages if self.manifest else []:
-            summaries.setdefault(summary["page_id"], []).append(summary)
+        summaries = (
+            manifest_store.summaries_by_page(self.manifest, set(ids))
+            if self.manifest
+            else {}
+        )
         restrictions = view_restrictions_above(pages)
         snapshots = {}
         for snapshot in OfflinePageSnapshot.objects.filter(
@@ -246,21 +249,9 @@ class SiteStatus:
         )
         if not self.manifest or not ids:
             return 0, 0
-        summaries = [s for s in self.manifest.pages if s["page_id"] in ids]
-        urls = {s["url"] for s in summaries}
-        return len({s["page_id"] for s in summaries}), _bytes_needed(
-            self.manifest, urls
-        )
-
-
-def _bytes_needed(manifest, page_urls):
-    """Bytes of ``page_urls`` and every entry they need, each counted once."""
-    sizes = {entry["url"]: entry["size"] for entry in manifest.entries}
-    needed = set(page_urls)
-    for summary in manifest.pages:
-        if summary["url"] in page_urls:
-            needed.update(summary.get("needs", []))
-    return sum(sizes.get(url, 0) for url in needed)
+        summaries = manifest_store.summaries_by_page(self.manifest, ids)
+        urls = {s["url"] for page_urls in summaries.values() for s in page_urls}
+        return len(summaries), manifest_store.bytes_needed(self.manifest, urls)
 
 
 def view_restrictions_above(pages):
@@ -341,11 +332,7 @@ def states_by_page_id(page_ids):
     """{page id: OFFLINE or FAILED} for those of ``page_ids`` that are either on a site,
     in two queries whatever the number of pages: for the page explorer."""
     page_ids = set(page_ids)
-    states = {}
-    for manifest in OfflineManifest.objects.only("pages"):
-        for summary in manifest.pages:
-            if summary["page_id"] in page_ids:
-                states[summary["page_id"]] = OFFLINE
+    states = dict.fromkeys(manifest_store.shipped_on_any_site(page_ids), OFFLINE)
     failed = (
         OfflinePageSnapshot.objects.filter(page_id__in=page_ids)
         .filter(~Q(error=""))

@@ -24,6 +24,7 @@ from wagtail.coreutils import get_content_type_label
 from wagtail.models import Page, Site
 from wagtail.permissions import page_permission_policy
 
+from .. import manifest_store
 from ..models import OfflinePageSnapshot
 from ..panels import report_url as offline_report_url
 from ..permissions import can_manage_offline
@@ -73,8 +74,10 @@ def in_state(status, state):
     )
     if state == FAILED:
         return offline & failed
-    manifest_pages = status.manifest.pages if status.manifest else []
-    shipped = Q(pk__in={summary["page_id"] for summary in manifest_pages})
+    shipped_ids = (
+        manifest_store.shipped_page_ids(status.manifest) if status.manifest else set()
+    )
+    shipped = Q(pk__in=shipped_ids)
     if state == WAITING:
         return offline & ~failed & ~shipped
     return offline & ~failed & shipped

@@ -1,9 +1,7 @@
-from collections import defaultdict
-
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
-from ...assets import static_fingerprint
+from ... import manifest_store
 from ...checks import rebuild_blockers
 from ...frontend_cache import purge_if_changed
 from ...manifest import ManifestError, preview_site_manifest, rebuild_site_manifest
@@ -84,7 +82,7 @@ class Command(BaseCommand):
         manifest = OfflineManifest.objects.filter(site=site).first()
         if manifest is None:
             return True
-        return static_fingerprint(manifest.entries) != manifest.static_fingerprint
+        return manifest_store.static_files_changed(manifest)
 
     def progress(self, number, total, page):
         self.stdout.write(f"  page {number}/{total}: {page.title}")
@@ -92,34 +90,32 @@ class Command(BaseCommand):
     def summarise(self, site, manifest):
         self.stdout.write(
             self.style.SUCCESS(
-                f"{site}: {self.sizes(manifest.entries)}; version {manifest.version}"
+                f"{site}: {self.sizes(manifest)}; version {manifest.version}"
             )
         )
         for problem in manifest.problems:
             self.stdout.write(self.style.WARNING(f"  left out: {problem['message']}"))
 
-    def sizes(self, entries):
+    def sizes(self, manifest):
         """'3 pages (12.0 KiB), 9 assets (80.2 KiB), …, 92.2 KiB in all'."""
-        counts, sizes = defaultdict(int), defaultdict(int)
-        for entry in entries:
-            counts[entry["kind"]] += 1
-            sizes[entry["kind"]] += entry["size"]
-        parts = [
-            f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''} ({kib(sizes[kind])})"
-            for kind in KINDS
-            if counts[kind]
-        ]
-        return f"{', '.join(parts)}, {kib(sum(sizes.values()))} in all"
+        by_kind = manifest_store.size_by_kind(manifest)
+        parts = []
+        for kind in KINDS:
+            if kind in by_kind:
+                count, size = by_kind[kind]
+                parts.append(f"{count} {kind}{'s' if count != 1 else ''} ({kib(size)})")
+        total = sum(size for _, size in by_kind.values())
+        return f"{', '.join(parts)}, {kib(total)} in all"
 
     def dry_run(self, site):
         preview = preview_site_manifest(site, progress=self.progress)
         self.stdout.write(f"{site} would ship:")
-        for entry in preview.manifest.entries:
+        for entry in manifest_store.entries(preview.manifest):
             if entry["kind"] != "asset":
                 self.stdout.write(
                     f"  {entry['kind']:<9} {entry['url']}  {kib(entry['size'])}"
                 )
-        self.stdout.write(f"  {self.sizes(preview.manifest.entries)}")
+        self.stdout.write(f"  {self.sizes(preview.manifest)}")
         if preview.excluded or preview.manifest.problems:
             self.stdout.write(f"{site} leaves out:")
         for page, reason in preview.excluded:
