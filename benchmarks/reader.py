@@ -9,9 +9,9 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 from wagtail_factories import ImageFactory
 
-import wagtail_offline
 from tests.testapp.models import StandardPage
 from wagtail_offline.manifest import site_relative_url
+from wagtail_offline.views import worker_code
 
 from . import sites
 from .report import Result
@@ -23,7 +23,6 @@ STATIC_PIECES = [
     ("reader.js", "wagtail_offline/reader.js"),
     ("reader.css", "wagtail_offline/reader.css"),
 ]
-WORKER_CODE = Path(wagtail_offline.__file__).parent / "worker" / "service_worker.js"
 TAGS = [
     ("{% offline_status %} markup", "{% load wagtail_offline %}{% offline_status %}"),
     (
@@ -56,8 +55,9 @@ def piece_sizes(page):
     bodies.append(
         (
             "service_worker.js",
-            WORKER_CODE.read_bytes(),
-            "the worker's code, without the site's configuration (/sw.js)",
+            worker_code()[0],
+            "the worker's code as served (without its comment lines), without the "
+            "site's configuration (/sw.js)",
         )
     )
     request = RequestFactory(HTTP_HOST="localhost").get(page.url)

@@ -4,9 +4,10 @@ Thousands of pages are inserted in bulk with correct treebeard paths: ``add_chil
 would take minutes for 10,000 pages.
 """
 
-import os
 import shutil
+import sqlite3
 import uuid
+from contextlib import closing
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -42,12 +43,18 @@ def migrate():
 
 
 def reset_database():
-    """Back to the freshly migrated database (no server may hold it open)."""
-    _checkpoint_and_close()
-    for suffix in ("-wal", "-shm"):
-        if os.path.exists(_db_path() + suffix):
-            os.remove(_db_path() + suffix)
-    shutil.copyfile(_clean_copy(), _db_path())
+    """Back to the freshly migrated database.
+
+    Written through SQLite's backup API, not by copying the file over: a connection a
+    server's thread left open sees an ordinary write, where a file replaced under it (its
+    journal deleted) corrupted the database ("database disk image is malformed").
+    """
+    connections.close_all()
+    with (
+        closing(sqlite3.connect(_clean_copy())) as clean,
+        closing(sqlite3.connect(_db_path(), timeout=30)) as live,
+    ):
+        clean.backup(live)
     cache.clear()  # Wagtail caches site root paths.
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 

@@ -13,7 +13,7 @@ from wagtail_offline.compression import accepts_gzip
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.manifest_parts import assemble
 from wagtail_offline.models import OfflineManifest
-from wagtail_offline.views import worker_code
+from wagtail_offline.views import WORKER_CODE_PATH, without_comment_lines, worker_code
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +182,45 @@ def test_the_worker_code_is_compressed_at_its_immutable_url(client, built):
     assert compressed["Content-Encoding"] == "gzip"
     assert gzip.decompress(compressed.content) == client.get(code_url).content
     assert "immutable" in compressed["Cache-Control"]
+
+
+def test_the_worker_code_is_served_without_its_comment_lines(client, built):
+    source = WORKER_CODE_PATH.read_text()
+    served = client.get(f"/offline/worker-{worker_code()[1]}.js").content.decode()
+    assert "/*" not in served.replace("/*/", "") and "\n//" not in served
+    code_lines = [
+        line
+        for line in source.splitlines()
+        if line.strip() and not line.strip().startswith(("//", "/*", "*"))
+    ]
+    assert served.splitlines() == code_lines
+    assert len(gzip.compress(served.encode(), 9)) < 0.7 * len(
+        gzip.compress(source.encode(), 9)
+    )
+
+
+def test_the_worker_code_keeps_to_what_stripping_its_comments_assumes():
+    """No string spans lines (an odd number of backticks), and every block comment ends
+    at the end of its own line, so a line that starts a comment is all comment."""
+    in_block = False
+    for number, line in enumerate(WORKER_CODE_PATH.read_text().splitlines(), 1):
+        stripped = line.strip()
+        assert line.count("`") % 2 == 0, (
+            f"line {number} opens a string it does not close"
+        )
+        if stripped.startswith("/*"):
+            in_block = True
+        if in_block and "*/" in stripped:
+            assert stripped.endswith("*/"), f"line {number} has code after a comment"
+            in_block = False
+
+
+def test_without_comment_lines_keeps_code_and_drops_comments():
+    source = (
+        '"use strict";\n/**\n * Why.\n */\nconst a = 1; // kept: code first\n\n'
+        "  // a note\n/* one line */\nfunction b() {\n  return '/* not a comment */';\n}\n"
+    )
+    assert without_comment_lines(source) == (
+        '"use strict";\nconst a = 1; // kept: code first\nfunction b() {\n'
+        "  return '/* not a comment */';\n}\n"
+    )
