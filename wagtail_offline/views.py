@@ -93,9 +93,7 @@ def without_comment_lines(source):
     kept, in_block = [], False
     for line in source.splitlines():
         stripped = line.strip()
-        if in_block:
-            in_block = not stripped.endswith("*/")
-        elif stripped.startswith("/*"):
+        if in_block or stripped.startswith("/*"):
             in_block = not stripped.endswith("*/")
         elif stripped and not stripped.startswith("//"):
             kept.append(line)

@@ -145,3 +145,15 @@ def update_worker(page, old_versions, timeout=30):
     """What a browser does now and then by itself: check /sw.js, without a navigation."""
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
     wait_for_new_worker(page, old_versions, timeout)
+
+
+def record_reports(context):
+    """The bodies the worker posts to /offline/report/, as they arrive."""
+    reports = []
+
+    def record(route):
+        reports.append(route.request.post_data_json)
+        route.continue_()
+
+    context.route("**/offline/report/", record)
+    return reports

@@ -14,6 +14,7 @@ from tests import server_faults
 from tests.browser.offline import (
     cached_urls,
     manifest_versions,
+    record_reports,
     update_worker,
     visit_and_wait_for_worker,
     wait_until,
@@ -66,17 +67,6 @@ def add_entries(site, urls, critical=False, kind="asset"):
     manifest.version = revision_of(json.dumps(entries, sort_keys=True).encode())
     manifest.save()  # Bumps the serving generation: /sw.js announces the new version.
     return manifest.version
-
-
-def record_reports(context):
-    reports = []
-
-    def record(route):
-        reports.append(route.request.post_data_json)
-        route.continue_()
-
-    context.route("**/offline/report/", record)
-    return reports
 
 
 def invalid_reported(reports):

@@ -11,6 +11,7 @@ from tests.browser.offline import (
     cache_names,
     cached_urls,
     manifest_versions,
+    record_reports,
     update_worker,
     visit_and_wait_for_worker,
     wait_for_active_worker,
@@ -389,22 +390,24 @@ def test_unstorable_answers_are_not_cached_reported_and_retried(page, trail_site
     assert "/trails/ridge/" in cached_urls(page)
 
 
-def test_entries_beyond_the_storage_quota_are_skipped_and_reported(page, trail_site):
-    site, trails = trail_site["site"], trail_site["trails"]
-    for number in range(6):
+def add_long_walks(trails, repeats):
+    """Pages /trails/long-0/, /trails/long-1/, … whose bodies repeat a sentence
+    ``repeats[n]`` times (about 32 bytes each)."""
+    for number, count in enumerate(repeats):
         StandardPageFactory(
             parent=trails,
             title=f"Long walk {number}",
             slug=f"long-{number}",
-            body="<p>" + "A long description of the path. " * 3000 + "</p>",
+            body="<p>" + "A long description of the path. " * count + "</p>",
         )
+
+
+def test_entries_beyond_the_storage_quota_are_skipped_and_reported(page, trail_site):
+    site = trail_site["site"]
+    add_long_walks(trail_site["trails"], [3000] * 6)
     rebuild_site_manifest(site)
     base = trail_site["url"]
-    reports = []
-    page.context.route(
-        "**/offline/report/",
-        lambda route: (reports.append(route.request.post_data_json), route.continue_()),
-    )
+    reports = record_reports(page.context)
     cdp = page.context.new_cdp_session(page)
     # A file, not a page: the origin exists for the quota, and no worker is registered
     # before the quota is set (an install begun with room to spare could store more than
@@ -447,21 +450,11 @@ Cache.prototype.put = function (request, response) {
 def test_an_install_drops_its_largest_entries_to_make_room_for_the_manifest(
     page, trail_site
 ):
-    site, trails = trail_site["site"], trail_site["trails"]
-    for number, repeats in enumerate([1000, 3000, 2000]):
-        StandardPageFactory(
-            parent=trails,
-            title=f"Long walk {number}",
-            slug=f"long-{number}",
-            body="<p>" + "A long description of the path. " * repeats + "</p>",
-        )
+    site = trail_site["site"]
+    add_long_walks(trail_site["trails"], [1000, 3000, 2000])
     rebuild_site_manifest(site)
     base = trail_site["url"]
-    reports = []
-    page.context.route(
-        "**/offline/report/",
-        lambda route: (reports.append(route.request.post_data_json), route.continue_()),
-    )
+    reports = record_reports(page.context)
 
     def refuse_the_root_twice(route):
         response = route.fetch()
