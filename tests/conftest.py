@@ -1,9 +1,11 @@
 import pytest
 from django.core.cache import cache
+from django.core.files.storage import FileSystemStorage
 from wagtail.models import Locale, Page, Site
 
 from tests.factories import StandardPageFactory
 from tests.s3_media import s3_media, s3_server  # noqa: F401  (fixtures for every test module)
+from wagtail_offline import rendering
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +65,22 @@ def trails(home):
         offline_available=True,
         offline_include_subpages=True,
     )
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The files read from now on: from a storage, or from an app's static folder."""
+    names = []
+    storage_open = FileSystemStorage._open
+
+    def counted_storage_open(storage, name, mode="rb"):
+        names.append(name)
+        return storage_open(storage, name, mode)
+
+    def counted_open(path, *args, **kwargs):
+        names.append(str(path))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(FileSystemStorage, "_open", counted_storage_open)
+    monkeypatch.setattr(rendering, "open", counted_open, raising=False)
+    return names

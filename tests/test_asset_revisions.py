@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,7 +15,6 @@ from wagtail.images.tests.utils import get_test_image_file
 from wagtail_factories import ImageFactory
 
 from tests.factories import StandardPageFactory
-from wagtail_offline import rendering
 from wagtail_offline.asset_revisions import url_key
 from wagtail_offline.manifest import Assembly, rebuild_site_manifest
 from wagtail_offline.models import (
@@ -26,25 +25,6 @@ from wagtail_offline.models import (
 from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reads(monkeypatch):
-    """The files read from now on: from a storage, or from an app's static folder."""
-    names = []
-    storage_open = FileSystemStorage._open
-
-    def counted_storage_open(storage, name, mode="rb"):
-        names.append(name)
-        return storage_open(storage, name, mode)
-
-    def counted_open(path, *args, **kwargs):
-        names.append(str(path))
-        return open(path, *args, **kwargs)
-
-    monkeypatch.setattr(FileSystemStorage, "_open", counted_storage_open)
-    monkeypatch.setattr(rendering, "open", counted_open, raising=False)
-    return names
 
 
 def add_pages(parent, numbers):
@@ -221,7 +201,12 @@ def test_a_media_file_changed_under_its_name_gets_a_new_revision(
     with open(path, "wb") as file:
         file.write(content)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    # A publish judges the files of the pages it renders, not another page's…
     manifest, read, _lookups = publish(site, pages[0], reads)
+    assert read == []
+    assert entries(manifest)[f"/media/{name}"] == before
+    # …which the publish of a page that shows it, or a full rebuild, reads again.
+    manifest, read, _lookups = publish(site, pages[2], reads)
 
     after = entries(manifest)[f"/media/{name}"]
     assert read == [name]

@@ -6,6 +6,8 @@ import json
 from collections import Counter
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from wagtail.models import Collection, CollectionViewRestriction
 from wagtail_factories import DocumentFactory, ImageFactory
 
@@ -230,3 +232,31 @@ def test_a_page_a_reader_keeps_lists_its_files_on_the_bucket(site, home, s3_medi
     assert {url: kinds.get(url) for url in image_urls(image)} == dict.fromkeys(
         image_urls(image), "asset"
     )
+
+
+def test_a_publish_asks_the_bucket_only_about_the_files_of_the_pages_it_renders(
+    site, trails, s3_media, django_capture_on_commit_callbacks
+):
+    # Files Wagtail does not describe (no model, no hash): known by their size and time.
+    names = [
+        default_storage.save(f"banners/walk-{number}.svg", ContentFile(b"<svg/>"))
+        for number in range(4)
+    ]
+    pages = [
+        StandardPageFactory(
+            parent=trails,
+            slug=f"walk-{number}",
+            body=f'<p><img src="{default_storage.url(name)}" alt=""></p>',
+        )
+        for number, name in enumerate(names)
+    ]
+    manifest = rebuild_site_manifest(site)
+    assert {s3_media.url(name) for name in names} <= set(entries(manifest))
+
+    s3_media.start_counting()
+    with django_capture_on_commit_callbacks(execute=True):
+        pages[0].save_revision().publish()
+
+    asked = {key for _method, key in s3_media.requests()}
+    assert asked == {names[0]}  # its size and time, not its bytes
+    assert s3_media.keys_read() == []

@@ -115,6 +115,17 @@ class AssetRevisions:
         self._relied_on.add(url)
         return stored.known
 
+    def is_stored(self, url):
+        """Whether ``url`` serves a static or media file (not a view's response)."""
+        return self._stored_file(url) is not None
+
+    def stylesheet_urls(self, url):
+        """The URLs the stylesheet at ``url`` named when a build last read it."""
+        if url not in self._looked_up:
+            self.prefetch([url])
+        stored = self._stored.get(url)
+        return stored.known.stylesheet_urls if stored else ()
+
     def learn(self, url, known):
         """Remember what ``url`` held when read just now, if ``known`` stamped it first."""
         stamp = self._stamps.get(url)

@@ -524,7 +524,12 @@ def forget_pages_no_longer_offline(site):
 
 
 def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
-    """Phase 1: render what may have changed; returns the new (unsaved, if not ``store``) snapshots."""
+    """Phase 1: render what may have changed.
+
+    Returns ``(snapshots, offline_ids, rendered_ids)``: the new snapshots when not
+    ``store`` (else none: the assembly reads them back), the offline pages' ids and
+    the ids of the pages rendered.
+    """
     stale, offline_ids = pages_to_render(site, client, page_ids)
     if store:
         forget_pages_no_longer_offline(site)
@@ -544,7 +549,7 @@ def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
         if store and (len(unsaved) == SNAPSHOT_BATCH or number == len(stale)):
             save_snapshots(site, unsaved)
             unsaved = []
-    return rendered, offline_ids
+    return rendered, offline_ids, {page.pk for page, *_rest in stale}
 
 
 # ---------- Phase 2: assembling the manifest from the snapshots ----------
@@ -563,6 +568,10 @@ class Assembly:
     _documents: dict = field(default_factory=dict)
     # (page id or None, rendered) of every page-like entry, for the pages' summaries.
     _page_likes: list = field(default_factory=list)
+    # The previous manifest's asset entries (URL -> entry), which a partial build reuses
+    # for the assets that only pages it did not render use (see ``carry_over``).
+    previous_assets: dict = field(default_factory=dict)
+    carrying: bool = False
 
     def __post_init__(self):
         self.origin = self.site.root_url
@@ -571,6 +580,7 @@ class Assembly:
         self.private_media = PrivateMedia(self.remote_media)
         self.never_offline = never_offline_prefixes(site_bypass_prefixes(self.site.pk))
         self.revisions = AssetRevisions(self.origin, self.remote_media)
+        self.key = assembly_key(self.origin, self.never_offline, self.include_documents)
 
     def report(self, url, message, page_id=None, level=ERROR):
         logger.warning("wagtail-offline (%s): %s", self.site, message)
@@ -636,7 +646,8 @@ class Assembly:
 
     def add_urls(self, source, urls, critical, page_id=None):
         """Add a page's subresources (and what their stylesheets load) and linked documents."""
-        self.revisions.prefetch(urls)
+        if not self.carrying:  # Else most are carried: look up the others one by one.
+            self.revisions.prefetch(urls)
         pending = [(url, source) for url in urls]
         while pending:
             url, used_by = pending.pop()
@@ -650,6 +661,8 @@ class Assembly:
                 if self.remote_media.storage_name(url) is None:
                     self.report(url, self._foreign_message(url, used_by), page_id)
                     continue
+            elif self._carried(url):
+                pass  # Its spelling passed the same rules last time: only privacy may differ.
             elif problem := self._path_problem(url, used_by):
                 self.report(url, problem, page_id)
                 continue
@@ -679,7 +692,8 @@ class Assembly:
                 "kind": "asset",
                 "critical": critical,
             }
-            self.revisions.prefetch(nested)
+            if not self.carrying:
+                self.revisions.prefetch(nested)
             pending += [(nested_url, url) for nested_url in nested]
 
     def _path_problem(self, url, used_by):
@@ -724,8 +738,9 @@ class Assembly:
         """
         if url in self._assets:
             return self._assets[url]
+        carried = self._carried_asset(url)
         self._assets[url] = None  # Guards against @import cycles.
-        known = self.revisions.known(url) or self._read_asset(url)
+        known = carried or self.revisions.known(url) or self._read_asset(url)
         if known is None:
             return None
         limit = conf.get("WAGTAIL_OFFLINE_MAX_ASSET_SIZE")
@@ -741,6 +756,43 @@ class Assembly:
             return None
         self._assets[url] = (known.revision, known.size, local + foreign)
         return self._assets[url]
+
+    def carry_over(self, previous):
+        """From now on, take the assets not judged yet from ``previous`` (a stored
+        manifest) when it was assembled by the same rules.
+
+        Called once the fallback, the listing and the pages this build rendered are
+        added: every asset they use has been judged afresh (its file's stamp checked, or
+        read). The others are used only by pages whose snapshots did not change, and a
+        publish cannot have changed them: a full rebuild judges them all again.
+        """
+        if previous is None or previous.assembly_key != self.key:
+            return
+        self.previous_assets = {
+            entry["url"]: entry
+            for entry in previous.entries
+            if entry["kind"] == "asset"
+        }
+        self.carrying = True
+
+    def _carried(self, url):
+        """The previous manifest's entry for an asset this build reuses, or None."""
+        if not self.carrying or url in self._assets:
+            return None
+        entry = self.previous_assets.get(url)
+        # A file served by a view is rendered again: only its response tells.
+        if entry is None or not self.revisions.is_stored(url):
+            return None
+        return entry
+
+    def _carried_asset(self, url):
+        entry = self._carried(url)
+        if entry is None:
+            return None
+        stylesheet_urls = ()
+        if _is_stylesheet(url, None):
+            stylesheet_urls = self.revisions.stylesheet_urls(url)
+        return KnownAsset(entry["revision"], entry["size"], stylesheet_urls)
 
     def _read_asset(self, url):
         """What the asset holds now, read and remembered; None (reported) if unreadable."""
@@ -841,12 +893,46 @@ class StoredSnapshot(NamedTuple):
     error: str
 
 
-def assemble(site, client, snapshots, offline_ids):
+class Assembled(NamedTuple):
+    """A manifest's contents, as ``assemble`` returns them for storing."""
+
+    entries: list
+    problems: list
+    pages: list
+    extras: dict
+    key: str  # see ``assembly_key``
+
+
+def assembly_key(origin, never_offline, include_documents):
+    """Changes with whatever judging an asset depends on besides its file: a manifest's
+    judgements are reused only by an assembly with the same key."""
+    limits = [
+        conf.get(name)
+        for name in (
+            "WAGTAIL_OFFLINE_MAX_ASSET_SIZE",
+            "WAGTAIL_OFFLINE_MAX_URLS_PER_PAGE",
+            "WAGTAIL_OFFLINE_MEDIA_ORIGINS",
+        )
+    ]
+    context = [
+        origin,
+        never_offline,
+        include_documents,
+        settings.STATIC_URL,
+        settings.MEDIA_URL,
+        repr(limits),
+    ]
+    return revision_of(json.dumps(context, default=str).encode())
+
+
+def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None):
     """Phase 2: the entries, problems, page summaries and extras of the manifest, from
     the snapshots.
 
     The fallback pages, the listing and the settings' other URLs are rendered here: the
-    listing shows the snapshots.
+    listing shows the snapshots. With ``previous`` (the stored manifest), the assets
+    that only pages outside ``fresh_ids`` (the pages this build rendered) use keep
+    their judgement from it: see ``Assembly.carry_over``.
     """
     offline_settings = OfflineSettings.for_site(site)
     assembly = Assembly(site, client, offline_settings.include_documents)
@@ -879,8 +965,32 @@ def assemble(site, client, snapshots, offline_ids):
         assembly.add_page_like(rendered, kind, critical=True)
 
     snapshots = [s for s in snapshots if s.page_id in offline_ids]
+    # Privacy is decided afresh for every URL, whoever uses it.
     assembly.private_media.prefetch(url for s in snapshots for url in s.asset_urls)
-    assembly.revisions.prefetch(url for s in snapshots for url in s.asset_urls)
+    fresh, unchanged = snapshots, []
+    if previous is not None and fresh_ids is not None:
+        fresh = [s for s in snapshots if s.page_id in fresh_ids]
+        unchanged = [s for s in snapshots if s.page_id not in fresh_ids]
+    assembly.revisions.prefetch(url for s in fresh for url in s.asset_urls)
+    add_snapshots(assembly, fresh)
+    if unchanged:
+        assembly.carry_over(previous)
+        if not assembly.carrying:
+            assembly.revisions.prefetch(url for s in unchanged for url in s.asset_urls)
+        add_snapshots(assembly, unchanged)
+        assembly.carrying = False
+    add_form_submit_urls(assembly, snapshots)
+    add_extra_urls(assembly, offline_settings)
+    assembly.remember_revisions()
+    entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
+    extras = {"fallbacks": fallbacks, "appManifest": web_app, "listings": listings}
+    return Assembled(
+        entries, assembly.problems, assembly.page_summaries(), extras, assembly.key
+    )
+
+
+def add_snapshots(assembly, snapshots):
+    """The pages of ``snapshots`` (in URL order), or the problems that kept them out."""
     for snapshot in sorted(snapshots, key=lambda s: s.url):
         if snapshot.error:
             assembly.problems.append(
@@ -895,12 +1005,6 @@ def assemble(site, client, snapshots, offline_ids):
                 snapshot.warnings or [],
             )
             assembly.add_page_like(rendered, "page", False, snapshot.page_id)
-    add_form_submit_urls(assembly, snapshots)
-    add_extra_urls(assembly, offline_settings)
-    assembly.remember_revisions()
-    entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
-    extras = {"fallbacks": fallbacks, "appManifest": web_app, "listings": listings}
-    return entries, assembly.problems, assembly.page_summaries(), extras
 
 
 def add_form_submit_urls(assembly, snapshots):
@@ -1058,25 +1162,38 @@ def snapshot_state(site):
     )
 
 
-def _assemble_stored(site, client):  # -> (entries, problems, page summaries, extras)
+def _assemble_stored(site, client, fresh_ids):  # -> Assembled
     # The offline pages are read afresh: another build may have published one since ours began.
     offline_ids = set(offline_pages(site).values_list("pk", flat=True))
     snapshots = OfflinePageSnapshot.objects.filter(site=site).values_list(
         *StoredSnapshot._fields
     )
+    previous = None
+    if fresh_ids is not None:
+        previous = (
+            OfflineManifest.objects.filter(site=site)
+            .only("entries", "assembly_key")
+            .first()
+        )
     return assemble(
         site,
         client,
         [StoredSnapshot(*row) for row in snapshots if row[0] in offline_ids],
         offline_ids,
+        previous,
+        fresh_ids,
     )
 
 
-def assemble_and_store(site, client):
-    """Assemble and store, again if another build of this site stored in between."""
+def assemble_and_store(site, client, fresh_ids=None):
+    """Assemble and store, again if another build of this site stored in between.
+
+    ``fresh_ids``: the pages this build rendered, when only their assets need judging
+    afresh (see ``assemble``); None judges every asset.
+    """
     for _attempt in range(OPTIMISTIC_ATTEMPTS):
         state = snapshot_state(site)
-        assembled = _assemble_stored(site, client)
+        assembled = _assemble_stored(site, client, fresh_ids)
         try:
             with transaction.atomic():
                 manifest = _lock_manifest(site)
@@ -1088,7 +1205,7 @@ def assemble_and_store(site, client):
     # Still racing: assemble once more while holding the lock.
     with transaction.atomic():
         manifest = _lock_manifest(site)
-        return _store(manifest, *_assemble_stored(site, client))
+        return _store(manifest, *_assemble_stored(site, client, fresh_ids))
 
 
 def _lock_manifest(site):
@@ -1101,7 +1218,8 @@ def manifest_version(entries, extras):
     return revision_of(json.dumps([entries, extras], sort_keys=True).encode())
 
 
-def _store(manifest, entries, problems, pages, extras):
+def _store(manifest, entries, problems, pages, extras, key):
+    manifest.assembly_key = key
     manifest.version = manifest_version(entries, extras)
     manifest.extras = extras
     manifest.entries = entries
@@ -1120,8 +1238,12 @@ def rebuild_site_manifest(site, page_ids=None, progress=None):
     Returns the stored ``OfflineManifest``.
     """
     client = AnonymousClient(site)
-    render_stale_pages(site, client, page_ids, progress)
-    return assemble_and_store(site, client)
+    _snapshots, _offline_ids, rendered_ids = render_stale_pages(
+        site, client, page_ids, progress
+    )
+    # A publish cannot have changed the files of pages it did not render: a full
+    # rebuild judges them again. (Privacy is judged afresh by every build.)
+    return assemble_and_store(site, client, None if page_ids is None else rendered_ids)
 
 
 @dataclass
@@ -1135,10 +1257,12 @@ class Preview:
 def preview_site_manifest(site, progress=None):
     """Render every offline page and assemble the manifest without storing anything."""
     client = AnonymousClient(site)
-    snapshots, offline_ids = render_stale_pages(
+    snapshots, offline_ids, _rendered_ids = render_stale_pages(
         site, client, None, progress, store=False
     )
-    entries, problems, pages, extras = assemble(site, client, snapshots, offline_ids)
+    entries, problems, pages, extras, _key = assemble(
+        site, client, snapshots, offline_ids
+    )
     manifest = OfflineManifest(site=site, entries=entries, pages=pages, extras=extras)
     manifest.version = manifest_version(entries, extras)
     manifest.problems = [problem.as_dict() for problem in problems]

@@ -370,6 +370,9 @@ class OfflineManifest(models.Model):
     payload = models.TextField(blank=True, editable=False)
     # How many parts the entries are split into; kept from build to build (manifest_parts).
     part_count = models.PositiveIntegerField(default=0, editable=False)
+    # What the assets' judgements depended on (the origin, the paths never saved offline,
+    # the limits): a partial build reuses this manifest's revisions only while it holds.
+    assembly_key = models.CharField(max_length=64, blank=True, editable=False)
     built_at = models.DateTimeField(default=timezone.now)
 
     WORKER_FIELDS = ("url", "revision", "size", "kind", "critical")
