@@ -7,13 +7,19 @@ privacy and the rules of the site are applied to every URL again.
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from wagtail.models import Collection, CollectionViewRestriction
 
 from tests.test_asset_revisions import add_pages, entries
 from wagtail_offline import asset_revisions
-from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineBypassPrefix, OfflineSettings
+from wagtail_offline.manifest import rebuild_site_manifest, render_stale_pages
+from wagtail_offline.models import (
+    OfflineAssetRevision,
+    OfflineBypassPrefix,
+    OfflineSettings,
+)
+from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +147,48 @@ def test_new_rules_judge_every_asset_again(site, trails, settings):
         problem["url"] == url and "MAX_ASSET_SIZE" in problem["message"]
         for problem in manifest.problems
     )
+
+
+def overwrite(name, content):
+    with default_storage.open(name, "wb") as file:
+        file.write(content)
+
+
+def test_pages_another_build_rendered_are_judged_afresh(site, trails):
+    pages = add_pages(trails, range(2))
+    rebuild_site_manifest(site)
+    # A build rendered and stored this page, and stopped before storing its manifest.
+    overwrite(
+        "banners/page-0.svg", b"<svg xmlns='http://www.w3.org/2000/svg'>new</svg>"
+    )
+    pages[0].body += "<p>With a new banner.</p>"
+    pages[0].save_revision().publish()
+    render_stale_pages(site, AnonymousClient(site), {pages[0].pk})
+
+    partial = rebuild_site_manifest(site, page_ids={pages[1].pk})
+    full = rebuild_site_manifest(site)
+    url = "/media/banners/page-0.svg"
+    assert entries(partial)[url] == entries(full)[url]
+    assert entries(partial)[url]["size"] == len(
+        b"<svg xmlns='http://www.w3.org/2000/svg'>new</svg>"
+    )
+
+
+def test_a_carried_stylesheet_whose_reading_was_forgotten_is_read_again(
+    site, trails, reads
+):
+    pages = add_pages(trails, range(2))
+    # A stylesheet only page 1 uses, which loads a picture nothing else shows.
+    default_storage.save("styles/tile.svg", ContentFile(b"<svg/>"))
+    default_storage.save(
+        "styles/page-1.css", ContentFile(b"body { background: url(tile.svg) }")
+    )
+    pages[1].body += '<p><img src="/media/styles/page-1.css" alt=""></p>'
+    pages[1].save_revision().publish()
+    rebuild_site_manifest(site)
+    OfflineAssetRevision.objects.all().delete()  # as after a month of no full build
+
+    reads.clear()
+    manifest = rebuild_site_manifest(site, page_ids={pages[0].pk})
+    assert "/media/styles/tile.svg" in entries(manifest)
+    assert "styles/page-1.css" in reads

@@ -120,11 +120,12 @@ class AssetRevisions:
         return self._stored_file(url) is not None
 
     def stylesheet_urls(self, url):
-        """The URLs the stylesheet at ``url`` named when a build last read it."""
+        """The URLs the stylesheet at ``url`` named when a build last read it (None if
+        no build's reading of it is stored any more)."""
         if url not in self._looked_up:
             self.prefetch([url])
         stored = self._stored.get(url)
-        return stored.known.stylesheet_urls if stored else ()
+        return stored.known.stylesheet_urls if stored else None
 
     def learn(self, url, known):
         """Remember what ``url`` held when read just now, if ``known`` stamped it first."""

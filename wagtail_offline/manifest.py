@@ -791,7 +791,10 @@ class Assembly:
             return None
         stylesheet_urls = ()
         if _is_stylesheet(url, None):
+            # What it loads is in its stored revision; without one, it is read again.
             stylesheet_urls = self.revisions.stylesheet_urls(url)
+            if stylesheet_urls is None:
+                return None
         return KnownAsset(entry["revision"], entry["size"], stylesheet_urls)
 
     def _read_asset(self, url):
@@ -969,6 +972,7 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     assembly.private_media.prefetch(url for s in snapshots for url in s.asset_urls)
     fresh, unchanged = snapshots, []
     if previous is not None and fresh_ids is not None:
+        fresh_ids = fresh_ids | changed_since(previous, snapshots)
         fresh = [s for s in snapshots if s.page_id in fresh_ids]
         unchanged = [s for s in snapshots if s.page_id not in fresh_ids]
     assembly.revisions.prefetch(url for s in fresh for url in s.asset_urls)
@@ -987,6 +991,15 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     return Assembled(
         entries, assembly.problems, assembly.page_summaries(), extras, assembly.key
     )
+
+
+def changed_since(previous, snapshots):
+    """Ids of the pages whose snapshots ``previous`` did not ship as they are: stored by
+    another build since (whose manifest is not stored yet, or never was)."""
+    shipped = {entry["url"]: entry["revision"] for entry in previous.entries}
+    return {
+        s.page_id for s in snapshots if not s.error and shipped.get(s.url) != s.revision
+    }
 
 
 def add_snapshots(assembly, snapshots):
