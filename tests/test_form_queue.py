@@ -304,6 +304,23 @@ def test_form_submit_urls_are_read_in_one_query_whatever_the_pages(
 
 
 @pytest.mark.django_db
+def test_form_submit_urls_for_many_pages_name_only_the_pages_asked_about(
+    home, monkeypatch
+):
+    # Past the threshold every opted-in form is read: the answer must not change.
+    asked = [make_form(home, slug=f"asked-{n}") for n in range(3)]
+    other = make_form(home, slug="not-asked")
+    opted_out = make_form(home, slug="opted-out")
+    FormPage.objects.filter(pk=opted_out.pk).update(offline_queue_submissions=False)
+    page_ids = [page.pk for page in asked] + [opted_out.pk]
+    by_id = form_submit_urls(page_ids)
+    monkeypatch.setattr("wagtail_offline.form_queue.FORM_PAGES_BY_ID", 2)
+    assert form_submit_urls(page_ids) == by_id
+    assert set(by_id) == {page.pk for page in asked}
+    assert other.pk not in by_id
+
+
+@pytest.mark.django_db
 def test_the_queued_page_is_a_critical_entry_that_tells_the_reader(client, site):
     manifest = rebuild_site_manifest(site)
     [queued] = [e for e in manifest.entries if e["kind"] == "queued"]

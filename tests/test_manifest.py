@@ -383,3 +383,45 @@ def test_a_page_type_without_the_mixin_below_a_flagged_section_is_offline(site, 
     manifest = rebuild_site_manifest(site)
     assert "/trails/map/" in urls(manifest, "page")
     assert not [p for p in manifest.problems if p["level"] == "error"]
+
+
+def test_assembly_runs_with_the_cycle_collector_paused_and_restores_it(
+    site, trails, monkeypatch
+):
+    import gc
+
+    from wagtail_offline import manifest as manifest_module
+
+    assemble = manifest_module.assemble_and_store
+    seen = []
+
+    def recording_assemble(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return assemble(*args, **kwargs)
+
+    monkeypatch.setattr(manifest_module, "assemble_and_store", recording_assemble)
+    assert gc.isenabled()
+    manifest = rebuild_site_manifest(site)
+    assert seen == [False]
+    assert gc.isenabled()
+    assert "/trails/" in urls(manifest, "page")
+
+
+def test_the_cycle_collector_comes_back_after_a_failed_step_and_stays_off_if_it_was():
+    import gc
+
+    from wagtail_offline.manifest import cycle_collection_paused
+
+    with pytest.raises(RuntimeError):
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("the step failed")
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

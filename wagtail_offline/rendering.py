@@ -4,6 +4,7 @@ Pages go through Django's full middleware stack with no cookies, exactly as a
 first-time reader gets them. Static and media files are read from storage.
 """
 
+import functools
 import logging
 import sys
 import threading
@@ -150,11 +151,21 @@ class StoredFile:
 def stored_file(path):
     """The static or media file that the URL ``path`` names, or None when it is neither."""
     path = unquote(path)
-    for kind, url in (("static", settings.STATIC_URL), ("media", settings.MEDIA_URL)):
-        prefix = urlsplit(url or "").path
-        if prefix and prefix != "/" and path.startswith(prefix):
+    for kind, prefix in _stored_prefixes(settings.STATIC_URL, settings.MEDIA_URL):
+        if path.startswith(prefix):
             return StoredFile(kind, path[len(prefix) :])
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _stored_prefixes(static_url, media_url):
+    """(kind, path prefix) of the static and media URLs that have one."""
+    prefixes = []
+    for kind, url in (("static", static_url), ("media", media_url)):
+        prefix = urlsplit(url or "").path
+        if prefix and prefix != "/":
+            prefixes.append((kind, prefix))
+    return tuple(prefixes)
 
 
 def _open_from_storage(path):
