@@ -892,6 +892,7 @@ function rememberSource(clientId, fromDevice, networkFailed) {
 // undefined: not known since this worker started; true: queued forms wait to be sent.
 let outboxHasForms;
 let sending = null;
+let sendingAgain = null; // One more send, asked for while one was under way.
 let lastSendAttempt = 0;
 
 /** Only forms the server marked (formSubmitUrl) are queued: never logins or admin forms. */
@@ -978,11 +979,21 @@ self.addEventListener("sync", (event) => {
 /**
  * Sends the queued forms; resolves to the number still waiting. One sender at a time in
  * this worker; the idempotency key makes another worker's or tab's duplicate harmless.
+ * Asked while a send is under way, it answers after one more send: the one under way may
+ * have started before the network came back (a tab's "online" event races the worker's).
  */
 function sendQueuedForms() {
   lastSendAttempt = Date.now();
-  sending = sending || sendEachQueuedForm().finally(() => (sending = null));
-  return sending;
+  if (!sending) {
+    sending = sendEachQueuedForm().finally(() => (sending = null));
+    return sending;
+  }
+  const sendAgain = () => {
+    sendingAgain = null;
+    return sendQueuedForms();
+  };
+  sendingAgain = sendingAgain || sending.then(sendAgain, sendAgain);
+  return sendingAgain;
 }
 
 async function sendQueuedFormsIfDue() {
