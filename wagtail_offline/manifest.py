@@ -1300,9 +1300,10 @@ def preview_site_manifest(site, progress=None):
     snapshots, offline_ids, _rendered_ids = render_stale_pages(
         site, client, None, progress, store=False
     )
-    entries, problems, pages, extras, _key = assemble(
-        site, client, snapshots, offline_ids
-    )
+    with cycle_collection_paused():
+        entries, problems, pages, extras, _key = assemble(
+            site, client, snapshots, offline_ids
+        )
     manifest = OfflineManifest(site=site, entries=entries, pages=pages, extras=extras)
     manifest.version = manifest_version(entries, extras)
     manifest.problems = [problem.as_dict() for problem in problems]
