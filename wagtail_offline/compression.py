@@ -1,8 +1,9 @@
-"""Control files (/sw.js, the manifest, the app manifest) served gzip-compressed.
+"""Control files (/sw.js, the manifest, the app manifest) and the listing served gzip-compressed.
 
-They are JSON and JavaScript that compress about 7x, and a site may not run Django's
-``GZipMiddleware``; so the plugin compresses them itself, once per content (the
-compressed bytes are kept beside the plain ones), never per request. A response that
+They are JSON, JavaScript and (the listing, which grows with the site) HTML that
+compress 7x and more, and a site may not run Django's ``GZipMiddleware``; so the plugin
+compresses them itself, once per content (the compressed bytes are kept beside the
+plain ones), never per request. A response that
 is already compressed carries ``Content-Encoding``, which ``GZipMiddleware`` leaves
 alone: nothing is compressed twice.
 """
@@ -74,7 +75,10 @@ def _matches(request, etag):
 
 
 def respond(request, encoded, content_type, cache_control, vary=()):
-    """The response for ``encoded``: gzip when the browser accepts it, 304 when it has it."""
+    """The response for ``encoded``: gzip when the browser accepts it, 304 when it has it.
+
+    ``cache_control`` None sends no ``Cache-Control`` (the project's middleware may add one).
+    """
     use_gzip = encoded.gzipped is not None and accepts_gzip(request)
     etag = encoded.gzip_etag if use_gzip else encoded.etag
     if _matches(request, etag):
@@ -86,7 +90,8 @@ def respond(request, encoded, content_type, cache_control, vary=()):
         if use_gzip:
             response["Content-Encoding"] = "gzip"
     response["ETag"] = etag
-    response["Cache-Control"] = cache_control
+    if cache_control is not None:
+        response["Cache-Control"] = cache_control
     # Every answer varies with Accept-Encoding, even identity, so that a shared cache
     # never hands a stored gzip body to a browser that cannot read it, or the reverse.
     patch_vary_headers(response, [*vary, "Accept-Encoding"])

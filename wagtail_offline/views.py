@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from wagtail.models import Page, Site
 
@@ -451,7 +450,7 @@ def listing(request, language_code=None):
             key, lambda: shared_listing(request, site_id, generation, language_code)
         )
         if shared is not None:
-            return shared.response()
+            return shared.response(request)
     return personal_listing(request, site_id, generation, language_code)
 
 
@@ -522,16 +521,22 @@ def _supported_languages():
 
 
 class SharedListing(NamedTuple):
-    """The listing as a first-time visitor with no cookies receives it."""
+    """The listing as a first-time visitor with no cookies receives it.
 
-    content: bytes
+    Kept gzip-compressed beside the plain bytes: it grows with the site (about 0.4 KB
+    per page, 27x smaller gzipped), every reader's worker downloads it, and a site may
+    not compress HTML. It holds nothing of any visitor's (see ``shared_listing``), so
+    compressing it without GZipMiddleware's random padding gives BREACH nothing to guess.
+    """
+
+    encoded: compression.Encoded
     content_type: str
     vary: tuple
 
-    def response(self):
-        response = HttpResponse(self.content, content_type=self.content_type)
-        patch_vary_headers(response, self.vary)
-        return response
+    def response(self, request):
+        return compression.respond(
+            request, self.encoded, self.content_type, None, self.vary
+        )
 
 
 def shared_listing(request, site_id, generation, language_code):
@@ -567,7 +572,10 @@ def shared_listing(request, site_id, generation, language_code):
         for field in fetched.headers.get("Vary", "").split(",")
         if field.strip()
     )
-    return SharedListing(fetched.content, fetched.content_type, vary), until
+    encoded = compression.Encoded.of(
+        fetched.content, serving_cache.content_etag(fetched.content)
+    )
+    return SharedListing(encoded, fetched.content_type, vary), until
 
 
 def personal_listing(request, site_id, generation, language_code):
