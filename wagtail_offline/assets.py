@@ -339,8 +339,15 @@ def static_fingerprint(entries):
     if not static_url or static_url == "/":
         return ""
     digest = hashlib.sha256()
-    for entry in sorted(entries, key=lambda entry: entry["url"]):
-        path = unquote(urlsplit(entry["url"]).path)
+    # Parsing every URL of a large site is what storing its manifest would wait on: only
+    # those that may be static files are parsed (a path spelled with "%", another origin).
+    maybe_static = sorted(
+        url
+        for url in (entry["url"] for entry in entries)
+        if url.startswith(static_url) or "%" in url or not url.startswith("/")
+    )
+    for url in maybe_static:
+        path = unquote(urlsplit(url).path)
         if not path.startswith(static_url):
             continue
         stat = _static_file_stat(path[len(static_url) :])
