@@ -278,3 +278,48 @@ def test_a_listing_rendered_for_one_visitor_is_left_to_the_sites_compression(
     assert response.status_code == 200
     assert "Content-Encoding" not in response
     assert b'href="/walks/walk-59/"' in response.content
+
+
+def test_every_index_and_part_is_at_the_url_of_its_digest_under_any_script_prefix(
+    client, site
+):
+    from django.urls import reverse, set_script_prefix
+
+    def digest_of(url):
+        return url.rsplit("/", 1)[1].removesuffix(".json")
+
+    manifest = OfflineManifest(site=site, version=revision("prefix"))
+    manifest.entries = [
+        {"url": f"/w/{n}/", "revision": revision(str(n)), "size": 1}
+        | {"kind": "page", "critical": False}
+        for n in range(300)
+    ]
+    try:
+        set_script_prefix("/mounted/")  # As a project mounted under a path is served.
+        manifest.save()
+        expected = {
+            digest: reverse("wagtail_offline:manifest_part", args=[digest])
+            for digest in manifest_documents(site)
+        }
+    finally:
+        set_script_prefix("/")
+    indexes = json.loads(manifest.payload)["indexes"]
+    parts = [
+        url
+        for index in indexes
+        for url in json.loads(client.get(index.removeprefix("/mounted")).content)[
+            "parts"
+        ]
+    ]
+    assert len(parts) == manifest.part_count > 8
+    for url in indexes + parts:
+        assert url.startswith("/mounted/offline/parts/")
+        assert url == expected[digest_of(url)]
+
+
+def manifest_documents(site):
+    from wagtail_offline.models import OfflineManifestPart
+
+    return OfflineManifestPart.objects.filter(site=site).values_list(
+        "digest", flat=True
+    )

@@ -419,7 +419,7 @@ class OfflineManifest(models.Model):
             head,
             self.worker_entries(),
             self.pages,
-            lambda digest: reverse("wagtail_offline:manifest_part", args=[digest]),
+            _part_url_maker(),
             previous_part_count=self.part_count,
         )
 
@@ -428,6 +428,16 @@ class OfflineManifest(models.Model):
         from .manifest_store import total_size  # It reads the models.
 
         return total_size(self)
+
+
+def _part_url_maker():
+    """``part_url(digest)`` for ``manifest_parts.split``: the URL is reversed once, not
+    once for each of a large site's thousands of parts."""
+    placeholder = "0" * manifest_parts.DIGEST_LENGTH
+    before, _, after = reverse(
+        "wagtail_offline:manifest_part", args=[placeholder]
+    ).rpartition(placeholder)
+    return lambda digest: f"{before}{digest}{after}"
 
 
 class OfflineManifestPart(models.Model):
