@@ -290,8 +290,8 @@ def publishing(site, target, repeat):
         notes=[
             f"{enqueued} plugin task(s) enqueued, run in {duration:.2f} s; "
             f"rendered: {', '.join(page_renders) or 'nothing'}; "
-            f"affected: the page, its offline ancestors, the listing, the fallback and "
-            f"the queued-form page "
+            f"affected: the page, its offline ancestors, the fallback, the queued-form "
+            f"page and the listing when what it shows changed "
             f"({', '.join(sorted(expected))})"
             + (f"; NOT affected: {', '.join(unexpected)}" if unexpected else "")
         ],
@@ -324,8 +324,9 @@ def _affected_urls(site, page):
         if ancestor.pk in offline_ids
     ]
     urls = {site_relative_url(ancestor, site) for ancestor in ancestors}
-    # The plugin's own pages are rendered by every build: the listing shows the pages,
-    # and the fallback and the page shown after a form is queued offline are small.
+    # The plugin's own pages: the fallback and the page shown after a form is queued
+    # offline are rendered by every build (they are small), the listing when its key says
+    # that what it shows changed.
     return urls | {
         reverse("wagtail_offline:listing"),
         fallback_url(site),

@@ -39,6 +39,7 @@ from .asset_revisions import AssetRevisions, KnownAsset
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
+from .listing import render_key as listing_render_key
 from .media_origins import RemoteMedia
 from .models import (
     OfflineExtraURL,
@@ -930,6 +931,7 @@ class Assembled(NamedTuple):
     pages: list
     extras: dict
     key: str  # see ``assembly_key``
+    listing_renders: dict  # listing URL -> its render and ``listing.render_key``
 
 
 def assembly_key(origin, never_offline, include_documents):
@@ -973,25 +975,24 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     web_app = app_manifest.build(assembly, offline_settings)
     app_manifest.add_entry(assembly, web_app)
     fallbacks = locale_fallbacks(site, fallback_url(site))
+    for url in _unique(fallback["url"] for fallback in fallbacks):
+        assembly.add_page_like(render_critical(client, url), "fallback", critical=True)
     listings = locale_listings(site)
-    listing_url = reverse("wagtail_offline:listing")
-    queued_url = reverse(
-        "wagtail_offline:queued"
-    )  # Shown after sending a form offline.
-    for url, kind in (
-        *_unique((fallback["url"], "fallback") for fallback in fallbacks),
-        (listing_url, "listing"),
-        *((listing["url"], "listing") for listing in listings),
-        (queued_url, "queued"),
+    stored_renders = {}
+    if previous is not None and previous.assembly_key == assembly.key:
+        stored_renders = previous.listing_renders or {}
+    listing_renders = {}
+    for url, language_code in (
+        (reverse("wagtail_offline:listing"), None),
+        *((listing["url"], listing["language"]) for listing in listings),
     ):
-        try:
-            rendered = render_html(client, url)
-        except FetchError as error:
-            raise ManifestError(
-                _("%(url)s is needed offline but could not be rendered: %(error)s")
-                % {"url": url, "error": error}
-            ) from error
-        assembly.add_page_like(rendered, kind, critical=True)
+        rendered, listing_renders[url] = render_listing(
+            client, url, language_code, stored_renders.get(url)
+        )
+        assembly.add_page_like(rendered, "listing", critical=True)
+    # Shown after sending a form offline.
+    queued = render_critical(client, reverse("wagtail_offline:queued"))
+    assembly.add_page_like(queued, "queued", critical=True)
 
     snapshots = [s for s in snapshots if s.page_id in offline_ids]
     # Privacy is decided afresh for every URL, whoever uses it.
@@ -1015,8 +1016,51 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
     extras = {"fallbacks": fallbacks, "appManifest": web_app, "listings": listings}
     return Assembled(
-        entries, assembly.problems, assembly.page_summaries(), extras, assembly.key
+        entries,
+        assembly.problems,
+        assembly.page_summaries(),
+        extras,
+        assembly.key,
+        listing_renders,
     )
+
+
+def render_critical(client, url):
+    """A page-like URL readers need offline, rendered; ``ManifestError`` if it fails."""
+    try:
+        return render_html(client, url)
+    except FetchError as error:
+        raise ManifestError(
+            _("%(url)s is needed offline but could not be rendered: %(error)s")
+            % {"url": url, "error": error}
+        ) from error
+
+
+def render_listing(client, url, language_code, stored=None):
+    """``(Rendered, what to store of it)`` for the listing at ``url``: ``stored`` (what a
+    build stored of it) when what it shows has not changed since, else rendered now.
+
+    The key is taken before rendering: a publish landing in between leaves a render
+    newer than its key, which the next build renders again; never the reverse.
+    """
+    key = listing_render_key(client.site, language_code)
+    if stored and stored.get("key") == key:
+        rendered = Rendered(
+            url,
+            stored["revision"],
+            stored["size"],
+            stored["asset_urls"],
+            stored["warnings"],
+        )
+    else:
+        rendered = render_critical(client, url)
+    return rendered, {
+        "key": key,
+        "revision": rendered.revision,
+        "size": rendered.size,
+        "asset_urls": rendered.asset_urls,
+        "warnings": rendered.warnings,
+    }
 
 
 def changed_since(previous, snapshots):
@@ -1213,7 +1257,7 @@ def _assemble_stored(site, client, fresh_ids):  # -> Assembled
     if fresh_ids is not None:
         previous = (
             OfflineManifest.objects.filter(site=site)
-            .only("entries", "assembly_key")
+            .only("entries", "assembly_key", "listing_renders")
             .first()
         )
     return assemble(
@@ -1259,8 +1303,9 @@ def manifest_version(entries, extras):
     return revision_of(json.dumps([entries, extras], sort_keys=True).encode())
 
 
-def _store(manifest, entries, problems, pages, extras, key):
+def _store(manifest, entries, problems, pages, extras, key, listing_renders):
     manifest.assembly_key = key
+    manifest.listing_renders = listing_renders
     manifest.version = manifest_version(entries, extras)
     manifest.extras = extras
     manifest.entries = entries
@@ -1305,7 +1350,7 @@ def preview_site_manifest(site, progress=None):
         site, client, None, progress, store=False
     )
     with cycle_collection_paused():
-        entries, problems, pages, extras, _key = assemble(
+        entries, problems, pages, extras, *_stored = assemble(
             site, client, snapshots, offline_ids
         )
     manifest = OfflineManifest(site=site, entries=entries, pages=pages, extras=extras)

@@ -373,6 +373,9 @@ class OfflineManifest(models.Model):
     # What the assets' judgements depended on (the origin, the paths never saved offline,
     # the limits): a partial build reuses this manifest's revisions only while it holds.
     assembly_key = models.CharField(max_length=64, blank=True, editable=False)
+    # What the build stored of each listing it precaches, with the key of what it showed
+    # (``listing.render_key``): a publish that changes none of it renders it no more.
+    listing_renders = models.JSONField(default=dict, editable=False)
     built_at = models.DateTimeField(default=timezone.now)
 
     WORKER_FIELDS = ("url", "revision", "size", "kind", "critical")

@@ -3,7 +3,6 @@
 import functools
 import hashlib
 import json
-from itertools import groupby
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,25 +14,23 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET
-from wagtail.models import Page, Site
+from wagtail.models import Site
 
 from . import compression, conf, serving_cache
+from . import listing as listing_data
 from .app_manifest import CONTENT_TYPE as APP_MANIFEST_CONTENT_TYPE
 from .app_manifest import serialise as serialise_app_manifest
-from .app_manifest import site_display_name
 from .fallbacks import locale_roots
-from .manifest import never_offline_prefixes, site_bypass_prefixes, site_relative_url
+from .manifest import never_offline_prefixes, site_bypass_prefixes
 from .media_origins import declared_origins
 from .models import (
     OfflineManifest,
     OfflineManifestPart,
-    OfflinePageSnapshot,
     OfflineSettings,
 )
 from .reader_pages import BadURLs, answer_reader_pages, checked_urls
 from .rendering import AnonymousClient, FetchError, is_rendering
 from .schema import tables_ready
-from .selection import not_expired, site_root_paths
 from .site_lookup import find_site, site_id_for_request
 
 CACHE_PREFIX = "wagtail-offline"
@@ -320,98 +317,10 @@ def manifest_part(request, digest):
     return compression.respond(request, content, "application/json", IMMUTABLE)
 
 
-def listed_pages(site, roots=None):
-    """The offline pages of ``site`` in sections, one per top-level page (and home page).
-
-    ``roots``: the paths of the home pages whose pages are listed (every locale's if None).
-
-    A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
-    page (None when only pages below it are offline) and ``pages`` the items below it,
-    so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
-    """
-    return listed_pages_until(site, roots)[0]
-
-
-class ListedPage(NamedTuple):
-    pk: int
-    title: str
-    seo_title: str
-    search_description: str
-    path: str
-    depth: int
-    expire_at: object
-
-
-def listed_pages_until(site, roots=None):
-    """``(listed_pages(site, roots), until)``: ``until`` is when the listing changes
-    without any editor's action, the earliest expiry of a listed page (None: never)."""
-    page_urls = dict(
-        OfflinePageSnapshot.objects.filter(site=site, error="")
-        .order_by("page_id", "-url")  # the shortest URL of a page wins
-        .values_list("page_id", "url")
-    )
-    # The rules are applied again now: a page made private or unpublished since the
-    # last build leaves the listing at once, whatever the task backend.
-    # Rows, not pages: a listing of 10,000 pages would build 10,000 models.
-    pages = [
-        ListedPage(*row)
-        for row in Page.objects.live()
-        .public()
-        .filter(not_expired(), pk__in=page_urls)
-        .order_by("path")
-        .values_list(*ListedPage._fields)
-    ]
-    root = site.root_page
-    section_length = (root.depth + 1) * Page.steplen
-
-    def section_path(page):
-        return page.path[:section_length] if page.depth > root.depth else page.path
-
-    # The site's root and its translations.
-    roots = tuple(roots or site_root_paths(site))
-    pages = [page for page in pages if page.path.startswith(roots)]
-    until = min((page.expire_at for page in pages if page.expire_at), default=None)
-    tops = {
-        top.path: top
-        for top in Page.objects.filter(path__in={section_path(page) for page in pages})
-        .select_related("locale")
-        .only("title", "path", "locale__language_code")
-    }
-    sections = []
-    for path, section_pages in groupby(pages, key=section_path):
-        top = tops.get(path)
-        section = {
-            "title": top.title if top else site_display_name(site),
-            "lang": top.locale.language_code if top else None,
-            "page": None,
-            "pages": [],
-        }
-        for page in section_pages:
-            item = {
-                "title": page.seo_title or page.title,
-                "summary": page.search_description,
-                "url": page_urls[page.pk],
-            }
-            if page.path == path:
-                section["page"] = item
-            else:
-                section["pages"].append(item)
-        sections.append(section)
-    return sections, until
-
-
 def site_look(request, site=None):
-    """What the listing and the built-in fallback need to wear the site's look.
-
-    ``base_template`` is ``WAGTAIL_OFFLINE_BASE_TEMPLATE`` (see docs/readers.md).
-    """
-    site = site or find_site(request)
-    look = {"base_template": conf.get("WAGTAIL_OFFLINE_BASE_TEMPLATE"), "site": site}
-    if site is not None:
-        root = site.root_page
-        look["site_name"] = site_display_name(site, root)
-        look["home_url"] = site_relative_url(root, site) or "/"
-    return look
+    """What the listing and the built-in fallback need to wear the site's look (see
+    ``listing.look``), for the request's site unless ``site`` is given."""
+    return listing_data.look(site or find_site(request))
 
 
 # Listings rendered by this process, per serving generation: whole pages that are the
@@ -471,11 +380,7 @@ def listing_sections(site, language_code, generation):
     """``listed_pages_until`` for the listing in ``language_code`` (None: all of them)."""
 
     def build():
-        root_paths = site_root_paths(site)
-        if language_code is None:
-            return listed_pages_until(site, roots=root_paths)
-        root = locale_roots(site, root_paths)[language_code]
-        return listed_pages_until(site, roots=[root.path])
+        return listing_data.sections_until(site, language_code)
 
     return serving_cache.get_or_build_until(
         f"listing:v1:{site.pk}:{language_code or ''}", build, generation
@@ -582,22 +487,9 @@ def personal_listing(request, site_id, generation, language_code):
     """The listing rendered for this request, around the cached sections' HTML."""
     site = _site(site_id)
     sections, until = listing_sections(site, language_code, generation)
-    context = {
-        **site_look(request, site),
-        "sections": sections,
-        "languages": [
-            {
-                "code": code,
-                "name": _language_name(code),
-                "url": reverse("wagtail_offline:listing_in_language", args=[code]),
-            }
-            for code in listing_languages(site_id, generation)
-        ],
-    }
-    if language_code is not None:
-        root = locale_roots(site)[language_code]
-        context["language_code"] = language_code
-        context["home_url"] = site_relative_url(root, site) or context.get("home_url")
+    context = listing_data.context(
+        site, language_code, sections, listing_languages(site_id, generation)
+    )
     # The sections' HTML depends on the data, the language and the URLs only, never on
     # the request: rendered without it, it is the same for everyone.
     fragment_key = (
@@ -623,13 +515,6 @@ def personal_listing(request, site_id, generation, language_code):
             "wagtail_offline/listing.html",
             {**context, "listing_content": fragment},
         )
-
-
-def _language_name(code):
-    try:
-        return translation.get_language_info(code)["name_local"]
-    except KeyError:
-        return code
 
 
 @require_GET

@@ -1,0 +1,187 @@
+"""A publish renders the listing again only when what it shows has changed (its key);
+a full rebuild always renders it."""
+
+import pytest
+from wagtail.models import PageViewRestriction
+
+from tests.factories import StandardPageFactory
+from tests.test_locales import i18n, translate  # noqa: F401 (a fixture)
+from wagtail_offline import listing
+from wagtail_offline import manifest as manifest_module
+from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.models import OfflineManifest
+from wagtail_offline.rendering import AnonymousClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def walks(site, trails):
+    walks = [
+        StandardPageFactory(parent=trails, title=f"Walk {n}", slug=f"walk-{n}")
+        for n in range(4)
+    ]
+    rebuild_site_manifest(site)
+    return walks
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The URLs rendered through the anonymous client, in order."""
+    rendered = []
+    original_get = AnonymousClient.get
+
+    def counting_get(self, url, headers=None):
+        rendered.append(url)
+        return original_get(self, url, headers)
+
+    monkeypatch.setattr(AnonymousClient, "get", counting_get)
+    return rendered
+
+
+@pytest.fixture
+def publish(django_capture_on_commit_callbacks):
+    """Publish ``page`` with ``changes``, running the rebuild it schedules."""
+
+    def publish(page, **changes):
+        with django_capture_on_commit_callbacks(execute=True):
+            for name, value in changes.items():
+                setattr(page, name, value)
+            page.save_revision().publish()
+
+    return publish
+
+
+def stored(site, url="/offline/"):
+    manifest = OfflineManifest.objects.get(site=site)
+    entry = next(entry for entry in manifest.entries if entry["url"] == url)
+    return entry, manifest.listing_renders[url]
+
+
+def test_a_publish_that_changes_nothing_listed_does_not_render_the_listing(
+    client, site, walks, renders, publish
+):
+    entry, render = stored(site)
+    publish(walks[2], body="<p>The ford is closed after the storm.</p>")
+    assert "/trails/walk-2/" in renders
+    assert "/offline/" not in renders
+    # The listing ships as it was, with its assets judged afresh as every build does.
+    assert stored(site) == (entry, render)
+    assert ">Walk 2</a>" in client.get("/offline/").content.decode()
+
+
+def test_a_new_title_renders_the_listing_again(client, site, walks, renders, publish):
+    entry, render = stored(site)
+    publish(walks[2], title="Walk two, by the ford")
+    assert "/offline/" in renders
+    new_entry, new_render = stored(site)
+    assert new_render["key"] != render["key"]
+    assert new_entry["revision"] != entry["revision"]
+    assert ">Walk two, by the ford</a>" in client.get("/offline/").content.decode()
+
+
+def test_a_full_rebuild_renders_the_listing_whatever_its_key(site, walks, renders):
+    _entry, render = stored(site)
+    rebuild_site_manifest(site)
+    assert "/offline/" in renders
+    assert stored(site)[1]["key"] == render["key"]
+
+
+def _new_summary(site, page):
+    page.search_description = "Steep in places."
+    page.save_revision().publish()
+
+
+def _unpublished(site, page):
+    page.unpublish()
+
+
+def _private(site, page):
+    PageViewRestriction.objects.create(
+        page=page, restriction_type=PageViewRestriction.LOGIN
+    )
+
+
+def _site_name(site, page):
+    site.site_name = "Fell Trails"
+    site.save()
+
+
+def _base_template(site, page, settings):
+    settings.WAGTAIL_OFFLINE_BASE_TEMPLATE = "testapp/base.html"
+
+
+def _plugin_upgrade(site, page, monkeypatch):
+    monkeypatch.setattr(listing, "__version__", "99.0")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _new_summary,
+        _unpublished,
+        _private,
+        _site_name,
+        _base_template,
+        _plugin_upgrade,
+    ],
+)
+def test_whatever_the_listing_shows_changes_its_key(
+    site, walks, change, settings, monkeypatch
+):
+    before = listing.render_key(site)
+    extra = {}
+    if change is _base_template:
+        extra["settings"] = settings
+    if change is _plugin_upgrade:
+        extra["monkeypatch"] = monkeypatch
+    change(site, walks[1], **extra)
+    assert listing.render_key(site) != before
+
+
+def test_a_body_or_a_page_not_listed_leaves_the_key_alone(site, home, walks):
+    before = listing.render_key(site)
+    walks[1].body = "<p>New words.</p>"
+    walks[1].save_revision().publish()
+    StandardPageFactory(parent=home, title="Not offline", slug="elsewhere")
+    assert listing.render_key(site) == before
+
+
+def test_a_title_published_during_the_listings_render_is_rendered_by_the_next_build(
+    site, walks, renders, publish, monkeypatch
+):
+    """The key is taken before the render: a render newer than its key is never reused."""
+    original = manifest_module.render_critical
+
+    def render_after_a_rename(client, url):
+        if url == "/offline/":
+            type(walks[3]).objects.filter(pk=walks[3].pk).update(title="Walk three")
+        return original(client, url)
+
+    monkeypatch.setattr(manifest_module, "render_critical", render_after_a_rename)
+    publish(walks[0], title="Walk zero")
+    monkeypatch.setattr(manifest_module, "render_critical", original)
+    renders.clear()
+    publish(walks[1], body="<p>Only the body.</p>")
+    assert "/offline/" in renders
+
+
+def test_each_language_listing_is_rendered_again_only_when_its_pages_change(
+    site,
+    home,
+    trails,
+    i18n,  # noqa: F811 (the fixture imported above)
+    renders,
+    publish,
+):
+    ridge = StandardPageFactory(parent=trails, title="Ridge walk", slug="ridge")
+    translate(home, i18n, "Accueil")
+    translate(trails, i18n, "Sentiers", slug="sentiers")
+    crete = translate(ridge, i18n, "Crête", slug="crete")
+    rebuild_site_manifest(site)
+    renders.clear()
+    publish(crete, title="La crête")
+    listings = {url for url in renders if url.startswith("/offline/")}
+    # The whole listing and the French one show the title; the English one does not.
+    assert {"/offline/", "/offline/fr/"} <= listings
+    assert "/offline/en/" not in listings

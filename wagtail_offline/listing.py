@@ -1,0 +1,189 @@
+"""What the offline listing shows, and what its render depends on.
+
+The listing view (``views.listing``) renders it for readers; a build (``manifest``)
+renders it to precache it, and on a publish renders it again only when
+``render_key`` says that what it shows has changed.
+"""
+
+import json
+from itertools import groupby
+from typing import NamedTuple
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from wagtail.models import Page, Site
+
+from . import __version__, conf
+from .app_manifest import site_display_name
+from .fallbacks import locale_roots
+from .models import OfflinePageSnapshot
+from .selection import not_expired, site_root_paths
+
+
+def listed_pages(site, roots=None):
+    """The offline pages of ``site`` in sections, one per top-level page (and home page).
+
+    ``roots``: the paths of the home pages whose pages are listed (every locale's if None).
+
+    A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
+    page (None when only pages below it are offline) and ``pages`` the items below it,
+    so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
+    """
+    return listed_pages_until(site, roots)[0]
+
+
+class ListedPage(NamedTuple):
+    pk: int
+    title: str
+    seo_title: str
+    search_description: str
+    path: str
+    depth: int
+    expire_at: object
+
+
+def listed_pages_until(site, roots=None):
+    """``(listed_pages(site, roots), until)``: ``until`` is when the listing changes
+    without any editor's action, the earliest expiry of a listed page (None: never)."""
+    page_urls = dict(
+        OfflinePageSnapshot.objects.filter(site=site, error="")
+        .order_by("page_id", "-url")  # the shortest URL of a page wins
+        .values_list("page_id", "url")
+    )
+    # The rules are applied again now: a page made private or unpublished since the
+    # last build leaves the listing at once, whatever the task backend.
+    # Rows, not pages: a listing of 10,000 pages would build 10,000 models.
+    pages = [
+        ListedPage(*row)
+        for row in Page.objects.live()
+        .public()
+        .filter(not_expired(), pk__in=page_urls)
+        .order_by("path")
+        .values_list(*ListedPage._fields)
+    ]
+    root = site.root_page
+    section_length = (root.depth + 1) * Page.steplen
+
+    def section_path(page):
+        return page.path[:section_length] if page.depth > root.depth else page.path
+
+    # The site's root and its translations.
+    roots = tuple(roots or site_root_paths(site))
+    pages = [page for page in pages if page.path.startswith(roots)]
+    until = min((page.expire_at for page in pages if page.expire_at), default=None)
+    tops = {
+        top.path: top
+        for top in Page.objects.filter(path__in={section_path(page) for page in pages})
+        .select_related("locale")
+        .only("title", "path", "locale__language_code")
+    }
+    sections = []
+    for path, section_pages in groupby(pages, key=section_path):
+        top = tops.get(path)
+        section = {
+            "title": top.title if top else site_display_name(site),
+            "lang": top.locale.language_code if top else None,
+            "page": None,
+            "pages": [],
+        }
+        for page in section_pages:
+            item = {
+                "title": page.seo_title or page.title,
+                "summary": page.search_description,
+                "url": page_urls[page.pk],
+            }
+            if page.path == path:
+                section["page"] = item
+            else:
+                section["pages"].append(item)
+        sections.append(section)
+    return sections, until
+
+
+def sections_until(site, language_code=None, root_paths=None):
+    """``listed_pages_until`` for the listing in ``language_code`` (None: all of them)."""
+    root_paths = site_root_paths(site) if root_paths is None else root_paths
+    if language_code is None:
+        return listed_pages_until(site, roots=root_paths)
+    root = locale_roots(site, root_paths)[language_code]
+    return listed_pages_until(site, roots=[root.path])
+
+
+def look(site):
+    """What the listing and the built-in fallback need to wear the site's look.
+
+    ``base_template`` is ``WAGTAIL_OFFLINE_BASE_TEMPLATE`` (see docs/readers.md).
+    """
+    from .manifest import site_relative_url  # manifest.py imports this module.
+
+    values = {"base_template": conf.get("WAGTAIL_OFFLINE_BASE_TEMPLATE"), "site": site}
+    if site is not None:
+        root = site.root_page
+        values["site_name"] = site_display_name(site, root)
+        values["home_url"] = site_relative_url(root, site) or "/"
+    return values
+
+
+def context(site, language_code, sections, language_codes):
+    """What the listing's templates receive besides the request."""
+    from .manifest import site_relative_url
+
+    values = {
+        **look(site),
+        "sections": sections,
+        "languages": [
+            {
+                "code": code,
+                "name": language_name(code),
+                "url": reverse("wagtail_offline:listing_in_language", args=[code]),
+            }
+            for code in language_codes
+        ],
+    }
+    if language_code is not None:
+        root = locale_roots(site)[language_code]
+        values["language_code"] = language_code
+        values["home_url"] = site_relative_url(root, site) or values.get("home_url")
+    return values
+
+
+def language_name(code):
+    try:
+        return translation.get_language_info(code)["name_local"]
+    except KeyError:
+        return code
+
+
+def render_key(site, language_code=None):
+    """Changes with whatever the listing in ``language_code`` shows: its templates'
+    context (the listed pages, their titles, summaries and URLs, the languages, the
+    site's name and home), the base template and this release of the plugin.
+
+    What the templates read beyond their context (a menu in the site's base template)
+    is not in it: a publish trusts it as it trusts the pages it does not render again,
+    and a full rebuild renders the listing whatever its key.
+    """
+    from .manifest import revision_of
+
+    root_paths = site_root_paths(site)
+    sections, _until = sections_until(site, language_code, root_paths)
+    values = context(
+        site, language_code, sections, sorted(locale_roots(site, root_paths))
+    )
+    shown_site = values.pop("site")
+    inputs = [
+        __version__,
+        settings.LANGUAGE_CODE,
+        [
+            shown_site.pk,
+            shown_site.hostname,
+            shown_site.port,
+            shown_site.site_name,
+            shown_site.root_page_id,
+            shown_site.is_default_site,
+        ],
+        [list(root) for root in Site.get_site_root_paths()],
+        values,
+    ]
+    return revision_of(json.dumps(inputs, sort_keys=True, default=str).encode())
