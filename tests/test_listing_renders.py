@@ -87,32 +87,38 @@ def test_a_full_rebuild_renders_the_listing_whatever_its_key(site, walks, render
     assert stored(site)[1]["key"] == render["key"]
 
 
-def _new_summary(site, page):
+def _new_summary(site, page, **_fixtures):
     page.search_description = "Steep in places."
     page.save_revision().publish()
 
 
-def _unpublished(site, page):
+def _unpublished(site, page, **_fixtures):
     page.unpublish()
 
 
-def _private(site, page):
+def _private(site, page, **_fixtures):
     PageViewRestriction.objects.create(
         page=page, restriction_type=PageViewRestriction.LOGIN
     )
 
 
-def _site_name(site, page):
+def _site_name(site, page, **_fixtures):
     site.site_name = "Fell Trails"
     site.save()
 
 
-def _base_template(site, page, settings):
+def _base_template(site, page, settings, **_fixtures):
     settings.WAGTAIL_OFFLINE_BASE_TEMPLATE = "testapp/base.html"
 
 
-def _plugin_upgrade(site, page, monkeypatch):
+def _plugin_upgrade(site, page, monkeypatch, **_fixtures):
     monkeypatch.setattr(listing, "__version__", "99.0")
+
+
+def _static_deploy(site, page, tmp_path, **_fixtures):
+    """A deploy renames hashed static files: the listing links them by name."""
+    staticfiles = tmp_path / "staticfiles.json"
+    staticfiles.write_text('{"paths": {"site.css": "site.2.css"}, "version": "1.1"}')
 
 
 @pytest.mark.parametrize(
@@ -124,18 +130,26 @@ def _plugin_upgrade(site, page, monkeypatch):
         _site_name,
         _base_template,
         _plugin_upgrade,
+        _static_deploy,
     ],
 )
 def test_whatever_the_listing_shows_changes_its_key(
-    site, walks, change, settings, monkeypatch
+    site, walks, change, settings, monkeypatch, tmp_path
 ):
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        },
+    }
+    (tmp_path / "staticfiles.json").write_text(
+        '{"paths": {"site.css": "site.1.css"}, "version": "1.1"}'
+    )
     before = listing.render_key(site)
-    extra = {}
-    if change is _base_template:
-        extra["settings"] = settings
-    if change is _plugin_upgrade:
-        extra["monkeypatch"] = monkeypatch
-    change(site, walks[1], **extra)
+    change(
+        site, walks[1], settings=settings, monkeypatch=monkeypatch, tmp_path=tmp_path
+    )
     assert listing.render_key(site) != before
 
 

@@ -16,6 +16,7 @@ from wagtail.models import Page, Site
 
 from . import __version__, conf
 from .app_manifest import site_display_name
+from .assets import static_fingerprint
 from .fallbacks import locale_roots
 from .models import OfflinePageSnapshot
 from .selection import not_expired, site_root_paths
@@ -158,7 +159,8 @@ def language_name(code):
 def render_key(site, language_code=None):
     """Changes with whatever the listing in ``language_code`` shows: its templates'
     context (the listed pages, their titles, summaries and URLs, the languages, the
-    site's name and home), the base template and this release of the plugin.
+    site's name and home), the base template, this release of the plugin and the
+    names of hashed static files (a deploy renames the stylesheets it links).
 
     What the templates read beyond their context (a menu in the site's base template)
     is not in it: a publish trusts it as it trusts the pages it does not render again,
@@ -174,6 +176,9 @@ def render_key(site, language_code=None):
     shown_site = values.pop("site")
     inputs = [
         __version__,
+        # With ManifestStaticFilesStorage, its manifest's hash; else nothing: static
+        # files keep their names, and a build judges their bytes afresh.
+        static_fingerprint(()),
         settings.LANGUAGE_CODE,
         [
             shown_site.pk,
