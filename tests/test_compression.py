@@ -262,10 +262,16 @@ def test_the_listing_goes_over_the_wire_compressed_to_every_worker(
         "/offline/", HTTP_IF_NONE_MATCH=compressed["ETag"], **GZIP
     )
     assert not_modified.status_code == 304
+    assert "Accept-Encoding" in not_modified["Vary"]
     assert (
         client.get("/offline/", HTTP_IF_NONE_MATCH=plain["ETag"], **GZIP).status_code
         == 200
     )
+    # A visitor with a cookie gets the page rendered for them, whatever ETag they send.
+    client.cookies["theme"] = "dark"
+    personal = client.get("/offline/", HTTP_IF_NONE_MATCH=compressed["ETag"], **GZIP)
+    assert personal.status_code == 200
+    assert b'href="/walks/walk-59/"' in personal.content
 
 
 def test_a_listing_rendered_for_one_visitor_is_left_to_the_sites_compression(

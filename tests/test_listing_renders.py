@@ -9,7 +9,7 @@ from tests.test_locales import i18n, translate  # noqa: F401 (a fixture)
 from wagtail_offline import listing
 from wagtail_offline import manifest as manifest_module
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineManifest
+from wagtail_offline.models import OfflineManifest, OfflineSettings
 from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
@@ -115,10 +115,46 @@ def _plugin_upgrade(site, page, monkeypatch, **_fixtures):
     monkeypatch.setattr(listing, "__version__", "99.0")
 
 
+def _offline_settings(site, page, **_fixtures):
+    """The base template's tags print them (the theme colour, whether the worker is on)."""
+    offline_settings = OfflineSettings.for_site(site)
+    offline_settings.theme_color = "#225522"
+    offline_settings.save()
+
+
+def _switched_off(site, page, settings, **_fixtures):
+    settings.WAGTAIL_OFFLINE_ENABLED = False
+
+
+def _section_title(site, page, **_fixtures):
+    section = page.get_parent().specific
+    section.title = "All the trails"
+    section.save_revision().publish()
+
+
+def _moved(site, page, **_fixtures):
+    page.move(site.root_page, pos="last-child")
+
+
 def _static_deploy(site, page, tmp_path, **_fixtures):
     """A deploy renames hashed static files: the listing links them by name."""
     staticfiles = tmp_path / "staticfiles.json"
     staticfiles.write_text('{"paths": {"site.css": "site.2.css"}, "version": "1.1"}')
+
+
+# Changes that show in the listing a build renders (a plugin upgrade and a static deploy
+# change the key alone: their effect is in templates and files this test does not change).
+SHOWN_CHANGES = [
+    _new_summary,
+    _unpublished,
+    _private,
+    _site_name,
+    _base_template,
+    _offline_settings,
+    _switched_off,
+    _section_title,
+    _moved,
+]
 
 
 @pytest.mark.parametrize(
@@ -130,6 +166,9 @@ def _static_deploy(site, page, tmp_path, **_fixtures):
         _site_name,
         _base_template,
         _plugin_upgrade,
+        _offline_settings,
+        _switched_off,
+        _section_title,
         _static_deploy,
     ],
 )
@@ -199,3 +238,58 @@ def test_each_language_listing_is_rendered_again_only_when_its_pages_change(
     # The whole listing and the French one show the title; the English one does not.
     assert {"/offline/", "/offline/fr/"} <= listings
     assert "/offline/en/" not in listings
+
+
+def test_a_settings_save_renders_the_listing_again(
+    site, walks, renders, django_capture_on_commit_callbacks
+):
+    entry, _render = stored(site)
+    offline_settings = OfflineSettings.for_site(site)
+    with django_capture_on_commit_callbacks(execute=True):
+        offline_settings.theme_color = "#225522"
+        offline_settings.save()  # Schedules a build that renders no page.
+    assert "/offline/" in renders
+    # The base template's {% offline_head %} prints the colour: the listing changed.
+    assert stored(site)[0]["revision"] != entry["revision"]
+
+
+def test_a_build_renders_the_listing_from_the_database_not_from_a_cached_copy(
+    client, site, walks, renders
+):
+    """A change that bumped nothing (a queryset update) must not leave a copy cached for
+    readers in the render a build stores next to a fresh key."""
+    assert ">Walk 1</a>" in client.get("/offline/").content.decode()  # now cached
+    type(walks[1]).objects.filter(pk=walks[1].pk).update(title="Walk one")
+    rendered = {}
+    original_get = AnonymousClient.get
+
+    def keeping_get(self, url, headers=None):
+        rendered[url] = original_get(self, url, headers)
+        return rendered[url]
+
+    AnonymousClient.get = keeping_get
+    try:
+        rebuild_site_manifest(site, page_ids=set())  # as a settings save does
+    finally:
+        AnonymousClient.get = original_get
+    assert ">Walk one</a>" in rendered["/offline/"].content.decode()
+    assert stored(site)[1]["key"] == listing.render_key(site)
+
+
+@pytest.mark.parametrize("change", SHOWN_CHANGES)
+def test_whenever_the_rendered_listing_changes_its_key_does(
+    site, walks, change, settings, monkeypatch, tmp_path
+):
+    """The bytes a build would precache change, and so does the key."""
+
+    def rendered():
+        return AnonymousClient(site).get("/offline/").content
+
+    settings.STATIC_ROOT = str(tmp_path)
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    key, html = listing.render_key(site), rendered()
+    change(
+        site, walks[1], settings=settings, monkeypatch=monkeypatch, tmp_path=tmp_path
+    )
+    assert rendered() != html
+    assert listing.render_key(site) != key

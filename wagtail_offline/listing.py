@@ -18,7 +18,7 @@ from . import __version__, conf
 from .app_manifest import site_display_name
 from .assets import static_fingerprint
 from .fallbacks import locale_roots
-from .models import OfflinePageSnapshot
+from .models import OfflinePageSnapshot, OfflineSettings
 from .selection import not_expired, site_root_paths
 
 
@@ -159,8 +159,10 @@ def language_name(code):
 def render_key(site, language_code=None):
     """Changes with whatever the listing in ``language_code`` shows: its templates'
     context (the listed pages, their titles, summaries and URLs, the languages, the
-    site's name and home), the base template, this release of the plugin and the
-    names of hashed static files (a deploy renames the stylesheets it links).
+    site's name and home), the base template, this release of the plugin, the names of
+    hashed static files (a deploy renames the stylesheets it links), and the site's
+    offline settings and the project's ``WAGTAIL_OFFLINE_*`` settings, which the tags
+    of its base template print (the theme colour, whether the worker is on).
 
     What the templates read beyond their context (a menu in the site's base template)
     is not in it: a publish trusts it as it trusts the pages it does not render again,
@@ -189,6 +191,8 @@ def render_key(site, language_code=None):
             shown_site.is_default_site,
         ],
         [list(root) for root in Site.get_site_root_paths()],
+        OfflineSettings.objects.filter(site=site).values().first(),
+        {name: conf.get(name) for name in sorted(conf.DEFAULTS)},
         values,
     ]
     return revision_of(json.dumps(inputs, sort_keys=True, default=str).encode())

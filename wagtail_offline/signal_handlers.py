@@ -169,7 +169,7 @@ def offline_settings_changed(instance, created=False, **kwargs):
     # Settings are created with their defaults on first read (even during a render): nothing changed.
     if created:
         return
-    # Only the fallback page and the listing depend on the settings; they are always re-rendered.
+    # The fallback pages are rendered by every build, and the listing's key holds the settings.
     schedule_rebuild([instance.site_id], [])
 
 

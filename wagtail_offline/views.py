@@ -486,10 +486,15 @@ def shared_listing(request, site_id, generation, language_code):
 def personal_listing(request, site_id, generation, language_code):
     """The listing rendered for this request, around the cached sections' HTML."""
     site = _site(site_id)
-    sections, until = listing_sections(site, language_code, generation)
-    context = listing_data.context(
-        site, language_code, sections, listing_languages(site_id, generation)
-    )
+    if is_rendering():
+        # A build reads the database, as the listing's key does (listing.render_key): a
+        # copy cached before a change that bumped nothing must not outlive its key.
+        sections, until = listing_data.sections_until(site, language_code)
+        language_codes = sorted(locale_roots(site))
+    else:
+        sections, until = listing_sections(site, language_code, generation)
+        language_codes = listing_languages(site_id, generation)
+    context = listing_data.context(site, language_code, sections, language_codes)
     # The sections' HTML depends on the data, the language and the URLs only, never on
     # the request: rendered without it, it is the same for everyone.
     fragment_key = (
