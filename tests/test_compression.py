@@ -271,7 +271,10 @@ def test_the_listing_goes_over_the_wire_compressed_to_every_worker(
     client.cookies["theme"] = "dark"
     personal = client.get("/offline/", HTTP_IF_NONE_MATCH=compressed["ETag"], **GZIP)
     assert personal.status_code == 200
-    assert b'href="/walks/walk-59/"' in personal.content
+    body = personal.content
+    if middleware:  # The site's own compression, as for any page of the site.
+        body = gzip.decompress(body)
+    assert b'href="/walks/walk-59/"' in body
 
 
 def test_a_listing_rendered_for_one_visitor_is_left_to_the_sites_compression(
