@@ -487,8 +487,9 @@ def personal_listing(request, site_id, generation, language_code):
     """The listing rendered for this request, around the cached sections' HTML."""
     site = _site(site_id)
     if is_rendering():
-        # A build reads the database, as the listing's key does (listing.render_key): a
-        # copy cached before a change that bumped nothing must not outlive its key.
+        # A render for a build (or for the shared copy, once per generation) reads the
+        # database, as the listing's key does (listing.render_key): a copy cached before
+        # a change that bumped nothing must not outlive its key.
         sections, until = listing_data.sections_until(site, language_code)
         language_codes = sorted(locale_roots(site))
     else:
