@@ -22,18 +22,6 @@ from .models import OfflinePageSnapshot, OfflineSettings
 from .selection import not_expired, site_root_paths
 
 
-def listed_pages(site, roots=None):
-    """The offline pages of ``site`` in sections, one per top-level page (and home page).
-
-    ``roots``: the paths of the home pages whose pages are listed (every locale's if None).
-
-    A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
-    page (None when only pages below it are offline) and ``pages`` the items below it,
-    so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
-    """
-    return listed_pages_until(site, roots)[0]
-
-
 class ListedPage(NamedTuple):
     pk: int
     title: str
@@ -45,8 +33,15 @@ class ListedPage(NamedTuple):
 
 
 def listed_pages_until(site, roots=None):
-    """``(listed_pages(site, roots), until)``: ``until`` is when the listing changes
-    without any editor's action, the earliest expiry of a listed page (None: never)."""
+    """``(sections, until)``: the offline pages of ``site`` in sections, one per top-level
+    page (and home page), and when the listing changes without any editor's action, the
+    earliest expiry of a listed page (None: never).
+
+    ``roots``: the paths of the home pages whose pages are listed (every locale's if None).
+    A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
+    page (None when only pages below it are offline) and ``pages`` the items below it,
+    so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
+    """
     page_urls = dict(
         OfflinePageSnapshot.objects.filter(site=site, error="")
         .order_by("page_id", "-url")  # the shortest URL of a page wins
