@@ -468,7 +468,9 @@ def test_the_budget_bar_shows_the_sites_total_against_its_budget(
     editor_client, site, guide
 ):
     manifest = OfflineManifest.objects.get()
-    manifest.entries[0]["size"] += 12_300_000 - manifest.size
+    entries = manifest.entries
+    entries[0]["size"] += 12_300_000 - manifest.size
+    manifest.entries = entries
     manifest.save()
     html = summary(get(editor_client))
     meter = re.search(r"<meter [^>]*>", html).group(0)
@@ -483,7 +485,9 @@ def test_over_budget_is_a_warning_at_the_head_of_the_report(editor_client, site,
     settings.storage_budget = 1
     settings.save()
     manifest = OfflineManifest.objects.get()
-    manifest.entries[0]["size"] += 2_600_000 - manifest.size
+    entries = manifest.entries
+    entries[0]["size"] += 2_600_000 - manifest.size
+    manifest.entries = entries
     manifest.save()
     html = summary(get(editor_client))
     assert 'value="2600000"' in html and 'max="1000000"' in html

@@ -9,7 +9,7 @@ privacy and the rules of the site are applied to every URL again.
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from wagtail.models import Collection, CollectionViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, ReferenceIndex
 
 from tests.test_asset_revisions import add_pages, entries
 from wagtail_offline import asset_revisions
@@ -17,6 +17,7 @@ from wagtail_offline.manifest import rebuild_site_manifest, render_stale_pages
 from wagtail_offline.models import (
     OfflineAssetRevision,
     OfflineBypassPrefix,
+    OfflineManifest,
     OfflineSettings,
 )
 from wagtail_offline.rendering import AnonymousClient
@@ -106,7 +107,9 @@ def test_a_file_changed_behind_the_cms_waits_for_a_page_that_shows_it(
     assert reads == ["banners/page-1.svg"]
 
 
-def test_an_image_made_private_leaves_with_any_build(site, trails):
+def test_an_image_made_private_leaves_with_the_build_its_move_asks_for(
+    site, trails, django_capture_on_commit_callbacks
+):
     pages = add_pages(trails, range(2))
     image = pages[1].image
     manifest = rebuild_site_manifest(site)
@@ -117,9 +120,11 @@ def test_an_image_made_private_leaves_with_any_build(site, trails):
         collection=private, restriction_type=CollectionViewRestriction.LOGIN
     )
     image.collection = private
-    image.save()
-    # Not a publish of the page that shows it: its judgement is not carried.
-    manifest = rebuild_site_manifest(site, page_ids={pages[0].pk})
+    # Whichever pages the reference index names, every page's assets are judged again.
+    ReferenceIndex.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        image.save()
+    manifest = OfflineManifest.objects.get(site=site)
 
     assert image.file.url not in entries(manifest)
     assert any(
@@ -189,6 +194,7 @@ def test_a_carried_stylesheet_whose_reading_was_forgotten_is_read_again(
     OfflineAssetRevision.objects.all().delete()  # as after a month of no full build
 
     reads.clear()
-    manifest = rebuild_site_manifest(site, page_ids={pages[0].pk})
+    # A build that judges every page's assets again, rendering none (a settings change).
+    manifest = rebuild_site_manifest(site, page_ids=set())
     assert "/media/styles/tile.svg" in entries(manifest)
     assert "styles/page-1.css" in reads

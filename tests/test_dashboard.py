@@ -133,8 +133,9 @@ def test_over_budget_is_a_warning_on_the_dashboard(manager, site, trails):
     offline_settings = OfflineSettings.for_site(site)
     offline_settings.storage_budget = 1
     offline_settings.save()
-    entry = manifest.entries[0]
-    entry["size"] = 1_500_000
+    entries = manifest.entries
+    entries[0]["size"] = 1_500_000
+    manifest.entries = entries
     manifest.save()
     html = dashboard(logged_in(manager), site)
     assert "data-offline-over-budget" in html

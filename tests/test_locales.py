@@ -6,7 +6,8 @@ import pytest
 from wagtail.models import Locale
 
 from tests.factories import StandardPageFactory
-from wagtail_offline.manifest import manifest_version, rebuild_site_manifest
+from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.manifest_rows import manifest_version
 from wagtail_offline.models import OfflineSettings
 
 
@@ -105,11 +106,11 @@ def test_a_new_locale_is_a_new_version(site, home, trails, i18n):
 def test_the_extras_alone_change_the_version(site, trails):
     # A fallback moved to another locale's prefix, every entry the same: readers must
     # still get the new mapping.
-    entries = rebuild_site_manifest(site).entries
+    parts = rebuild_site_manifest(site).part_digests
     one = {"fallbacks": [{"prefix": "/", "url": "/offline/unavailable/"}]}
     other = {"fallbacks": [{"prefix": "/fr/", "url": "/offline/unavailable/"}]}
-    assert manifest_version(entries, one) != manifest_version(entries, other)
-    assert manifest_version(entries, one) == manifest_version(entries, dict(one))
+    assert manifest_version(parts, one) != manifest_version(parts, other)
+    assert manifest_version(parts, one) == manifest_version(parts, dict(one))
 
 
 def test_a_site_with_one_locale_has_one_fallback(site, trails):

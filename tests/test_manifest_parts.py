@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -61,9 +62,21 @@ def site_of(page_count, edited=None):
     return entries, pages
 
 
+def groups_of(pages):
+    """Each entry's group: the one page that needs it, else none (its own)."""
+    users = Counter(url for page in pages for url in page["needs"])
+    return {
+        url: page["url"] for page in pages for url in page["needs"] if users[url] == 1
+    }
+
+
 def split(entries, pages, previous=0):
     return manifest_parts.split(
-        HEAD, entries, pages, lambda digest: f"/offline/parts/{digest}.json", previous
+        HEAD,
+        entries,
+        groups_of(pages),
+        lambda digest: f"/offline/parts/{digest}.json",
+        previous,
     )
 
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import TextField
+from django.db.models import Exists, F, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, get_urlconf, resolve, reverse
@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
-from . import app_manifest, conf
+from . import app_manifest, conf, manifest_rows
 from .asset_revisions import AssetRevisions, KnownAsset
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .fallbacks import locale_fallbacks, locale_listings
@@ -44,6 +44,8 @@ from .media_origins import RemoteMedia
 from .models import (
     OfflineExtraURL,
     OfflineManifest,
+    OfflineManifestEntry,
+    OfflineManifestUse,
     OfflinePageMixin,
     OfflinePageSnapshot,
     OfflineServingState,
@@ -592,6 +594,9 @@ class Assembly:
     _documents: dict = field(default_factory=dict)
     # (page id or None, rendered) of every page-like entry, for the pages' summaries.
     _page_likes: list = field(default_factory=list)
+    # What asked for URLs (a page-like entry's URL, the web app manifest, the offline
+    # settings) -> [its page id, whether it is critical, the URLs it asked for].
+    _users: dict = field(default_factory=dict)
     # The previous manifest's asset entries (URL -> entry), which a partial build reuses
     # for the assets that only pages it did not render use (see ``carry_over``).
     previous_assets: dict = field(default_factory=dict)
@@ -624,11 +629,28 @@ class Assembly:
             self.report(rendered.url, warning, page_id, WARNING)
         self.add_urls(rendered.url, rendered.asset_urls, critical, page_id)
 
+    def uses(self):
+        """What each user needs, for storing: user -> (page id, critical, URLs): what it
+        asked for, what their stylesheets load, and itself when it is an entry. An entry
+        nothing asked for (the web app manifest) uses itself."""
+        uses = {}
+        for user, (page_id, critical, urls) in self._users.items():
+            needs = self._closure(urls, user)
+            if user in self.entries:
+                needs.add(user)
+            uses[user] = (page_id, critical, needs)
+        reached = set().union(*(needs for _id, _critical, needs in uses.values()))
+        for url, entry in self.entries.items():
+            if url not in reached:
+                uses[url] = (None, entry["critical"], {url})
+        return uses
+
     def page_summaries(self):
         """Per offline page URL: its bytes, the bytes of the assets only it uses, and the
         total it needs (itself, its assets, what their stylesheets load, its documents)."""
         needs = {
-            rendered.url: self._closure(rendered) for _, rendered in self._page_likes
+            rendered.url: self._closure(rendered.asset_urls, rendered.url)
+            for _, rendered in self._page_likes
         }
         users = Counter(url for urls in needs.values() for url in urls)
         summaries = []
@@ -656,12 +678,12 @@ class Assembly:
             )
         return sorted(summaries, key=lambda summary: summary["url"])
 
-    def _closure(self, rendered):
-        """Every URL a page-like entry uses, directly or through its stylesheets."""
-        seen, pending = set(), list(rendered.asset_urls)
+    def _closure(self, urls, own_url):
+        """Every URL that ``urls`` lead to, themselves or through their stylesheets."""
+        seen, pending = set(), list(urls)
         while pending:
             url = self._entry_url(pending.pop())
-            if url in seen or url == rendered.url:
+            if url in seen or url == own_url:
                 continue
             seen.add(url)
             asset = self._assets.get(url)
@@ -670,7 +692,13 @@ class Assembly:
         return seen
 
     def add_urls(self, source, urls, critical, page_id=None):
-        """Add a page's subresources (and what their stylesheets load) and linked documents."""
+        """Add a page's subresources (and what their stylesheets load) and linked documents.
+
+        ``source`` is what asked for them: its uses are stored (see ``uses``).
+        """
+        user = self._users.setdefault(source, [page_id, False, []])
+        user[1] = user[1] or critical
+        user[2] += urls
         if not self.carrying:  # Else most are carried: look up the others one by one.
             self.revisions.prefetch(urls)
         pending = [(url, source) for url in urls]
@@ -706,7 +734,7 @@ class Assembly:
                     page_id,
                 )
                 continue
-            asset = self.asset(url)
+            asset = self.asset(url, page_id)
             if asset is None:
                 continue
             revision, size, nested = asset
@@ -756,8 +784,9 @@ class Assembly:
             "it is never saved offline."
         ) % {"url": url, "used_by": used_by}
 
-    def asset(self, url):
-        """(revision, size, nested URLs) of an asset, following stylesheets; None if unusable.
+    def asset(self, url, page_id=None):
+        """(revision, size, nested URLs) of an asset, following stylesheets; None if unusable
+        (reported for ``page_id``, the page that first needs it).
 
         The file is read only when it may have changed since a build last read it.
         """
@@ -765,11 +794,11 @@ class Assembly:
             return self._assets[url]
         carried = self._carried_asset(url)
         self._assets[url] = None  # Guards against @import cycles.
-        known = carried or self.revisions.known(url) or self._read_asset(url)
+        known = carried or self.revisions.known(url) or self._read_asset(url, page_id)
         if known is None:
             return None
         if known.size > self.max_asset_size:
-            self.report(url, too_large(url, known.size, self.max_asset_size))
+            self.report(url, too_large(url, known.size, self.max_asset_size), page_id)
             return None
         nested = []
         if known.stylesheet_urls:  # Most assets are images: nothing to resolve.
@@ -778,7 +807,7 @@ class Assembly:
             try:
                 _check_url_count(url, len(local))
             except FetchError as error:
-                self.report(url, str(error))
+                self.report(url, str(error), page_id)
                 return None
             nested = local + foreign
         self._assets[url] = (known.revision, known.size, nested)
@@ -797,8 +826,9 @@ class Assembly:
             return
         self.previous_assets = {
             entry["url"]: entry
-            for entry in previous.entries
-            if entry["kind"] == "asset"
+            for entry in OfflineManifestEntry.objects.filter(
+                site_id=previous.site_id, kind="asset"
+            ).values("url", "revision", "size")
         }
         self.carrying = True
 
@@ -824,7 +854,7 @@ class Assembly:
                 return None
         return KnownAsset(entry["revision"], entry["size"], stylesheet_urls)
 
-    def _read_asset(self, url):
+    def _read_asset(self, url, page_id):
         """What the asset holds now, read and remembered; None (reported) if unreadable."""
         try:
             if url.startswith("/"):
@@ -832,7 +862,7 @@ class Assembly:
             else:
                 fetched = read_media(url, self.remote_media.storage_name(url))
         except FetchError as error:
-            self.report(url, str(error))
+            self.report(url, str(error), page_id)
             return None
         except Exception as error:
             logger.exception("wagtail-offline: fetching %s failed", url)
@@ -840,6 +870,7 @@ class Assembly:
                 url,
                 _("%(url)s could not be read: %(error)s")
                 % {"url": url, "error": repr(error)},
+                page_id,
             )
             return None
         stylesheet_urls = ()
@@ -928,10 +959,11 @@ class Assembled(NamedTuple):
 
     entries: list
     problems: list
-    pages: list
+    uses: dict  # see ``Assembly.uses``
     extras: dict
     key: str  # see ``assembly_key``
     listing_renders: dict  # listing URL -> its render and ``listing.render_key``
+    assembly: Assembly  # for a preview's page summaries
 
 
 def assembly_key(origin, never_offline, include_documents):
@@ -999,7 +1031,7 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     assembly.private_media.prefetch(url for s in snapshots for url in s.asset_urls)
     fresh, unchanged = snapshots, []
     if previous is not None and fresh_ids is not None:
-        fresh_ids = fresh_ids | changed_since(previous, snapshots)
+        fresh_ids = fresh_ids | changed_since(site)
         fresh = [s for s in snapshots if s.page_id in fresh_ids]
         unchanged = [s for s in snapshots if s.page_id not in fresh_ids]
     assembly.revisions.prefetch(url for s in fresh for url in s.asset_urls)
@@ -1018,10 +1050,11 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     return Assembled(
         entries,
         assembly.problems,
-        assembly.page_summaries(),
+        assembly.uses(),
         extras,
         assembly.key,
         listing_renders,
+        assembly,
     )
 
 
@@ -1063,13 +1096,29 @@ def render_listing(client, url, language_code, stored=None):
     }
 
 
-def changed_since(previous, snapshots):
-    """Ids of the pages whose snapshots ``previous`` did not ship as they are: stored by
-    another build since (whose manifest is not stored yet, or never was)."""
-    shipped = {entry["url"]: entry["revision"] for entry in previous.entries}
-    return {
-        s.page_id for s in snapshots if not s.error and shipped.get(s.url) != s.revision
-    }
+def changed_since(site):
+    """Ids of the pages whose snapshots the stored manifest does not ship as they are:
+    stored by another build since (whose manifest is not stored yet, or never was), or
+    gone (the page left, or failed to render)."""
+    shipped = OfflineManifestEntry.objects.filter(
+        site=site, kind="page", url=OuterRef("url"), revision=OuterRef("revision")
+    )
+    changed = (
+        OfflinePageSnapshot.objects.filter(site=site, error="")
+        .exclude(Exists(shipped))
+        .values_list("page_id", flat=True)
+    )
+    current = OfflinePageSnapshot.objects.filter(
+        site=site, page_id=OuterRef("page_id"), url=OuterRef("user"), error=""
+    )
+    gone = (
+        OfflineManifestUse.objects.filter(
+            site=site, page_id__isnull=False, url=F("user")
+        )
+        .exclude(Exists(current))
+        .values_list("page_id", flat=True)
+    )
+    return set(changed) | set(gone)
 
 
 def add_snapshots(assembly, snapshots):
@@ -1255,11 +1304,7 @@ def _assemble_stored(site, client, fresh_ids):  # -> Assembled
     )
     previous = None
     if fresh_ids is not None:
-        previous = (
-            OfflineManifest.objects.filter(site=site)
-            .only("entries", "assembly_key", "listing_renders")
-            .first()
-        )
+        previous = OfflineManifest.objects.filter(site=site).first()
     return assemble(
         site,
         client,
@@ -1284,13 +1329,79 @@ def assemble_and_store(site, client, fresh_ids=None):
                 manifest = _lock_manifest(site)
                 if snapshot_state(site) != state:
                     continue  # Another build stored newer snapshots: assemble again.
-                return _store(manifest, *assembled)
+                return _store(manifest, assembled)
         except IntegrityError:
             continue  # Another build created the manifest row first.
     # Still racing: assemble once more while holding the lock.
     with transaction.atomic():
         manifest = _lock_manifest(site)
-        return _store(manifest, *_assemble_stored(site, client, fresh_ids))
+        return _store(manifest, _assemble_stored(site, client, fresh_ids))
+
+
+def current_assembly_key(site):
+    """The key an assembly of ``site`` would have now (see ``assembly_key``)."""
+    return assembly_key(
+        site.root_url,
+        never_offline_prefixes(site_bypass_prefixes(site.pk)),
+        OfflineSettings.for_site(site).include_documents,
+    )
+
+
+def _patchable(manifest, site):
+    return (
+        manifest is not None
+        and manifest.part_digests
+        and len(manifest.part_digests) == manifest.part_count
+        and manifest.assembly_key == current_assembly_key(site)
+    )
+
+
+def patch_and_store(site, client, rendered_ids):
+    """Assemble again only what a publish may have changed, and store it as a patch
+    of the stored manifest (manifest_rows.patch); None when it cannot be patched
+    (none stored yet, or assembled by other rules), for a full assembly instead.
+
+    What is assembled again: the pages rendered, the pages whose snapshots the stored
+    manifest does not ship as they are, and what every build renders (the fallback,
+    the listing, the queued page, the web app manifest, the settings' other URLs).
+    """
+    for _attempt in range(OPTIMISTIC_ATTEMPTS):
+        previous = OfflineManifest.objects.filter(site=site).first()
+        if not _patchable(previous, site):
+            return None
+        state = snapshot_state(site)
+        fresh = set(rendered_ids) | changed_since(site)
+        offline_fresh = set(
+            offline_pages(site)
+            .filter(pk__in=sorted(fresh))
+            .values_list("pk", flat=True)
+        )
+        snapshots = [
+            StoredSnapshot(*row)
+            for row in OfflinePageSnapshot.objects.filter(
+                site=site, page_id__in=sorted(offline_fresh)
+            ).values_list(*StoredSnapshot._fields)
+        ]
+        assembled = assemble(site, client, snapshots, offline_fresh, previous)
+        with transaction.atomic():
+            manifest = _lock_manifest(site)
+            if snapshot_state(site) != state or manifest.version != previous.version:
+                continue  # Another build stored meanwhile: assemble again.
+            problems = [
+                problem
+                for problem in manifest.problems
+                if problem.get("page_id") is not None
+                and problem["page_id"] not in fresh
+            ]
+            manifest.problems = problems + [p.as_dict() for p in assembled.problems]
+            manifest_rows.patch(
+                manifest,
+                {entry["url"]: entry for entry in assembled.entries},
+                assembled.uses,
+                Q(page_id__isnull=True) | Q(page_id__in=sorted(fresh)),
+            )
+            return _finish_store(manifest, assembled)
+    return None  # Still racing: a full assembly, under the lock.
 
 
 def _lock_manifest(site):
@@ -1298,38 +1409,45 @@ def _lock_manifest(site):
     return manifest or OfflineManifest(site=site)
 
 
-def manifest_version(entries, extras):
-    """Changes with any entry and with the extras (another fallback, a new app name)."""
-    return revision_of(json.dumps([entries, extras], sort_keys=True).encode())
+def _store(manifest, assembled):
+    manifest.problems = [problem.as_dict() for problem in assembled.problems]
+    manifest_rows.replace(manifest, assembled.entries, assembled.uses)
+    return _finish_store(manifest, assembled)
 
 
-def _store(manifest, entries, problems, pages, extras, key, listing_renders):
-    manifest.assembly_key = key
-    manifest.listing_renders = listing_renders
-    manifest.version = manifest_version(entries, extras)
-    manifest.extras = extras
-    manifest.entries = entries
-    manifest.problems = [problem.as_dict() for problem in problems]
-    manifest.pages = pages
-    manifest.static_fingerprint = static_fingerprint(entries)
+def _finish_store(manifest, assembled):
+    manifest.assembly_key = assembled.key
+    manifest.listing_renders = assembled.listing_renders
+    manifest.extras = assembled.extras
+    manifest.static_fingerprint = static_fingerprint(
+        manifest_rows.static_entries(manifest.site_id)
+    )
+    manifest_rows.finish(manifest)
     manifest.save()
     return manifest
 
 
-def rebuild_site_manifest(site, page_ids=None, progress=None):
+def rebuild_site_manifest(site, page_ids=None, progress=None, reassemble=False):
     """Rebuild and store ``site``'s manifest, re-rendering only ``page_ids`` (all when None).
 
-    Pages without a snapshot, or whose URLs changed, are always rendered. ``progress``,
-    if given, is called as ``progress(number, total, page)`` before each page render.
-    Returns the stored ``OfflineManifest``.
+    Pages without a snapshot, or whose URLs changed, are always rendered. With
+    ``page_ids``, only what they may have changed is assembled again, unless
+    ``reassemble`` (or ``page_ids`` is empty: a change of the settings, of which media
+    are private), which judges every page's assets again without rendering them.
+    ``progress``, if given, is called as ``progress(number, total, page)`` before each
+    page render. Returns the stored ``OfflineManifest``.
     """
     client = AnonymousClient(site)
     _snapshots, _offline_ids, rendered_ids = render_stale_pages(
         site, client, page_ids, progress
     )
-    # A publish cannot have changed the files of pages it did not render: a full
-    # rebuild judges them again. (Privacy is judged afresh by every build.)
     with cycle_collection_paused():
+        if page_ids and not reassemble:
+            manifest = patch_and_store(site, client, rendered_ids)
+            if manifest is not None:
+                return manifest
+        # A publish cannot have changed the files of pages it did not render: a full
+        # rebuild judges them again. (Privacy is judged afresh by every build.)
         return assemble_and_store(
             site, client, None if page_ids is None else rendered_ids
         )
@@ -1350,12 +1468,22 @@ def preview_site_manifest(site, progress=None):
         site, client, None, progress, store=False
     )
     with cycle_collection_paused():
-        entries, problems, pages, extras, *_stored = assemble(
-            site, client, snapshots, offline_ids
-        )
-    manifest = OfflineManifest(site=site, entries=entries, pages=pages, extras=extras)
-    manifest.version = manifest_version(entries, extras)
-    manifest.problems = [problem.as_dict() for problem in problems]
+        assembled = assemble(site, client, snapshots, offline_ids)
+    manifest = OfflineManifest(
+        site=site,
+        entries=assembled.entries,
+        pages=assembled.assembly.page_summaries(),
+        extras=assembled.extras,
+    )
+    stored = OfflineManifest.objects.filter(site=site).only("part_count").first()
+    manifest.version = manifest_rows.version_of(
+        site.pk,
+        assembled.entries,
+        assembled.uses,
+        assembled.extras,
+        stored.part_count if stored else 0,
+    )
+    manifest.problems = [problem.as_dict() for problem in assembled.problems]
     return Preview(manifest, excluded_pages(site))
 
 

@@ -5,15 +5,16 @@ root (at the manifest's own URL) lists indexes that list the parts. A worker dow
 only the parts and indexes it does not hold yet, so that after one edit a reader pays
 for the root, one index and one part, whatever the size of the site.
 
-An entry goes into the part of its group: a page with the assets only it uses (so an
-edit changes one part), any other entry on its own. Groups are spread over a power of
-two of parts by a hash of their key, which stays put from one build to the next: the
-number of parts changes only when the site has grown or shrunk a lot.
+An entry goes into the part of its group: the one page (or other user) that alone
+needs it, so that an edit changes one part; an entry several use, on its own. Groups
+are spread over a power of two of parts by a hash of their key, which stays put from
+one build to the next: the number of parts changes only when the site has grown or
+shrunk a lot. Which part an entry is in is stored with it (manifest_rows.py), so that a
+publish rewrites only the parts its entries are in.
 """
 
 import hashlib
 import json
-from collections import Counter
 from dataclasses import dataclass
 
 # Entries per part the split aims for: small enough that an edit costs little, large
@@ -30,19 +31,25 @@ class Split:
     root: str  # the JSON served at the manifest's URL
     documents: dict  # digest -> JSON of every index and part the root leads to
     part_count: int
+    part_digests: list  # the digest of each part, in part order
 
 
 def part_count_for(entry_count, previous=0):
     """A power of two near ``entry_count / TARGET_ENTRIES_PER_PART``; ``previous`` is
     kept while it still fits."""
-    if previous and previous & (previous - 1) == 0:
-        per_part = entry_count / previous
-        if KEEP_BOUNDS[0] <= per_part <= KEEP_BOUNDS[1]:
-            return previous
+    if fits(entry_count, previous):
+        return previous
     count = 1
     while entry_count / count > TARGET_ENTRIES_PER_PART:
         count *= 2
     return count
+
+
+def fits(entry_count, part_count):
+    """Whether ``part_count`` parts may still hold ``entry_count`` entries."""
+    if not part_count or part_count & (part_count - 1):
+        return False
+    return KEEP_BOUNDS[0] <= entry_count / part_count <= KEEP_BOUNDS[1]
 
 
 def index_width(part_count):
@@ -53,15 +60,10 @@ def index_width(part_count):
     return width
 
 
-def group_keys(entries, pages):
-    """Each entry's group: the page that alone needs it, else its own URL."""
-    users = Counter(url for page in pages for url in set(page.get("needs", ())))
-    owner = {}
-    for page in pages:
-        for url in page.get("needs", ()):
-            if users[url] == 1 and url != page["url"]:
-                owner[url] = page["url"]
-    return [owner.get(entry["url"], entry["url"]) for entry in entries]
+def group_key(url, users):
+    """The group of the entry at ``url`` that ``users`` (their keys) need: the user that
+    alone needs it, else the entry itself. A page uses itself: its group is its own."""
+    return next(iter(users)) if len(users) == 1 else url
 
 
 def bucket_of(key, part_count):
@@ -74,36 +76,50 @@ def document(value):
     return hashlib.sha256(content.encode()).hexdigest()[:DIGEST_LENGTH], content
 
 
-def split(head, entries, pages, part_url, previous_part_count=0):
+def part_document(entries):
+    """(digest, JSON) of a part; in URL order, so its bytes depend only on its entries."""
+    return document({"entries": sorted(entries, key=lambda entry: entry["url"])})
+
+
+def index_documents(part_digests, part_url):
+    """[(digest, JSON)] of the indexes that list the parts, in order."""
+    width = index_width(len(part_digests))
+    return [
+        document({"parts": [part_url(d) for d in part_digests[start : start + width]]})
+        for start in range(0, len(part_digests), width)
+    ]
+
+
+def root(head, index_urls):
+    """The root: ``head`` (version, build time, fallbacks) and the indexes' URLs."""
+    return json.dumps({**head, "indexes": index_urls}, separators=(",", ":"))
+
+
+def split(head, entries, groups, part_url, previous_part_count=0):
     """The root, indexes and parts for ``entries`` (each as the worker reads it).
 
-    ``head``: what the root says besides the indexes (version, build time, fallbacks).
-    ``pages``: the manifest's page summaries, whose ``needs`` group assets with pages.
-    ``part_url(digest)``: the URL a document is served at.
+    ``groups``: entry URL -> its group key (see ``group_key``); an entry without one is
+    a group of its own. ``part_url(digest)``: the URL a document is served at.
     """
     part_count = part_count_for(len(entries), previous_part_count)
     buckets = [[] for _ in range(part_count)]
-    for entry, key in zip(entries, group_keys(entries, pages), strict=True):
+    for entry in entries:
+        key = groups.get(entry["url"], entry["url"])
         buckets[bucket_of(key, part_count)].append(entry)
     documents = {}
-
-    def add(value):
-        digest, content = document(value)
+    part_digests = []
+    for bucket in buckets:
+        digest, content = part_document(bucket)
         documents[digest] = content
-        return part_url(digest)
-
-    # In URL order inside a part, so that its bytes depend only on its entries.
-    part_urls = [
-        add({"entries": sorted(bucket, key=lambda entry: entry["url"])})
-        for bucket in buckets
-    ]
-    width = index_width(part_count)
-    index_urls = [
-        add({"parts": part_urls[start : start + width]})
-        for start in range(0, part_count, width)
-    ]
-    root = json.dumps({**head, "indexes": index_urls}, separators=(",", ":"))
-    return Split(root, documents, part_count)
+        part_digests.append(digest)
+    indexes = index_documents(part_digests, part_url)
+    documents.update(indexes)
+    return Split(
+        root(head, [part_url(digest) for digest, _content in indexes]),
+        documents,
+        part_count,
+        part_digests,
+    )
 
 
 def assemble(root, read):

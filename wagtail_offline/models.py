@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import timedelta
 
@@ -343,22 +344,18 @@ class OfflineBypassPrefix(Orderable):
 class OfflineManifest(models.Model):
     """What a site's readers can hold offline: every URL with its revision.
 
-    Written only by the background task; read by the views that serve the worker.
+    Written only by the background task; read by the views that serve the worker. Its
+    entries, and what uses each of them, are rows of their own (``OfflineManifestEntry``,
+    ``OfflineManifestUse``): a publish rewrites only those it changed.
     """
 
     site = models.OneToOneField(
         Site, on_delete=models.CASCADE, related_name="+", primary_key=True
     )
     version = models.CharField(max_length=64)
-    # [{"url": "/trails/", "revision": "…", "size": 1234, "kind": "page", "critical": False}]
-    entries = models.JSONField(default=list)
     # [{"url": "/broken/", "page_id": 3, "message": "…", "level": "error"}]; "error" left
     # something out, "warning" shipped it with a flaw.
     problems = models.JSONField(default=list)
-    # One summary per offline page URL, for the admin: [{"page_id": 3, "url": "/a/",
-    # "size": 1234, "own_size": 2345, "total_size": 9876, "foreign": ["https://…"],
-    # "needs": ["/static/site.css", …]}]
-    pages = models.JSONField(default=list, editable=False)
     # Fingerprint of the static files the entries were built from; a deploy changes it.
     static_fingerprint = models.CharField(max_length=64, blank=True)
     # What the worker needs besides the entries: {"fallbacks": [{"prefix": "/fr/", "url":
@@ -370,6 +367,9 @@ class OfflineManifest(models.Model):
     payload = models.TextField(blank=True, editable=False)
     # How many parts the entries are split into; kept from build to build (manifest_parts).
     part_count = models.PositiveIntegerField(default=0, editable=False)
+    # The digest of each part, in part order: a publish rewrites those its entries are in.
+    # Empty for a manifest whose parts were not recorded: the next build writes them all.
+    part_digests = models.JSONField(default=list, editable=False)
     # What the assets' judgements depended on (the origin, the paths never saved offline,
     # the limits): a partial build reuses this manifest's revisions only while it holds.
     assembly_key = models.CharField(max_length=64, blank=True, editable=False)
@@ -385,46 +385,59 @@ class OfflineManifest(models.Model):
     class Meta:
         verbose_name = _("offline manifest")
 
+    def __init__(self, *args, **kwargs):
+        # Entries and page summaries given whole (a preview, a tool): kept in memory until
+        # saved. Stored manifests read theirs from the rows (manifest_store.py).
+        self._entries = self._pages = None
+        # The parts and indexes to store with it (digest -> JSON): see manifest_rows.py.
+        self._documents = {}
+        super().__init__(*args, **kwargs)
+
     def __str__(self):
         return f"{self.site} @ {self.version}"
 
     def save(self, *args, **kwargs):
-        self.built_at = timezone.now()
-        split = self.split_for_worker()
-        self.payload, self.part_count = split.root, split.part_count
+        from . import manifest_rows  # It writes the rows of these models.
+
         with transaction.atomic(using=router.db_for_write(OfflineManifestPart)):
+            if self._entries is not None:  # Given whole: stored whole.
+                manifest_rows.replace_entries(self, self._entries)
+                self._entries = self._pages = None
             super().save(*args, **kwargs)
-            OfflineManifestPart.store(self.site_id, split.documents)
+            OfflineManifestPart.store(self.site_id, self._documents, self.documents())
+        self._documents = {}
         OfflineServingState.bump()
 
-    def worker_entries(self):
-        """The entries as the worker reads them."""
-        return [
-            {
-                **{field: entry[field] for field in self.WORKER_FIELDS},
-                **{
-                    field: entry[field]
-                    for field in self.OPTIONAL_WORKER_FIELDS
-                    if entry.get(field)
-                },
-            }
-            for entry in self.entries
-        ]
+    @property
+    def entries(self):
+        """Every entry as a list of dicts, by URL (see manifest_store.entries)."""
+        from .manifest_store import entries  # It reads these models.
 
-    def split_for_worker(self):
-        """The root, indexes and parts readers' workers download (see manifest_parts)."""
-        head = {
-            "version": self.version,
-            "builtAt": self.built_at.isoformat(),
-            "fallbacks": self.extras.get("fallbacks", []),
+        return entries(self)
+
+    @entries.setter
+    def entries(self, entries):
+        self._entries = list(entries)
+
+    @property
+    def pages(self):
+        """The offline pages' summaries, by URL (see manifest_store.summaries)."""
+        from .manifest_store import summaries
+
+        return summaries(self)
+
+    @pages.setter
+    def pages(self, pages):
+        self._pages = list(pages)
+
+    def documents(self):
+        """Digests of the parts and indexes the stored root leads to."""
+        if not self.payload:
+            return set(self.part_digests)
+        indexes = json.loads(self.payload).get("indexes", [])
+        return set(self.part_digests) | {
+            url.rsplit("/", 1)[-1].removesuffix(".json") for url in indexes
         }
-        return manifest_parts.split(
-            head,
-            self.worker_entries(),
-            self.pages,
-            _part_url_maker(),
-            previous_part_count=self.part_count,
-        )
 
     @property
     def size(self):
@@ -433,14 +446,83 @@ class OfflineManifest(models.Model):
         return total_size(self)
 
 
-def _part_url_maker():
-    """``part_url(digest)`` for ``manifest_parts.split``: the URL is reversed once, not
-    once for each of a large site's thousands of parts."""
+def part_url_maker():
+    """``part_url(digest)`` for ``manifest_parts``: the URL is reversed once, not once
+    for each of a large site's thousands of parts."""
     placeholder = "0" * manifest_parts.DIGEST_LENGTH
     before, _, after = reverse(
         "wagtail_offline:manifest_part", args=[placeholder]
     ).rpartition(placeholder)
     return lambda digest: f"{before}{digest}{after}"
+
+
+class OfflineManifestEntry(models.Model):
+    """One URL of a site's manifest, as readers' workers fetch and keep it."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=2048)
+    revision = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    # "page", "fallback", "listing", "queued", "asset" or "document".
+    kind = models.CharField(max_length=16)
+    # Precached before the worker takes over: without it a reader sees an error page.
+    critical = models.BooleanField(default=False)
+    # Where a form page sends what a reader submitted offline.
+    form_submit_url = models.CharField(max_length=2048, blank=True)
+    # The page a page entry is a URL of (not a key: rows are rewritten by the next build).
+    page_id = models.IntegerField(null=True, blank=True)
+    # The part it is in (manifest_parts.bucket_of its group).
+    part = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("offline manifest entry")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "url"], name="wagtail_offline_entry_unique_url"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["site", "part"], name="wagtail_offline_entry_part"),
+            models.Index(fields=["page_id"], name="wagtail_offline_entry_page"),
+        ]
+
+    def __str__(self):
+        return self.url
+
+    def as_worker_entry(self):
+        entry = {field: getattr(self, field) for field in OfflineManifest.WORKER_FIELDS}
+        if self.form_submit_url:
+            entry["formSubmitUrl"] = self.form_submit_url
+        return entry
+
+
+class OfflineManifestUse(models.Model):
+    """That ``user`` needs ``url``: directly or through a stylesheet.
+
+    Users are the page-like entries (a page entry uses itself), the web app manifest and
+    the settings' other URLs. An entry is kept while something uses it, in the part of
+    its only user if it has one: so a publish replaces the uses of what it assembled
+    again, and rewrites the entries whose users changed (manifest_rows.py).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    user = models.CharField(max_length=2048)
+    # The user's page, when it is one: a publish of that page replaces its uses.
+    page_id = models.IntegerField(null=True, blank=True)
+    # Whether the user is needed offline whatever a reader saved (the fallback, the listing).
+    critical = models.BooleanField(default=False)
+    url = models.CharField(max_length=2048)
+
+    class Meta:
+        verbose_name = _("offline manifest use")
+        indexes = [
+            models.Index(fields=["site", "url"], name="wagtail_offline_use_url"),
+            models.Index(fields=["site", "user"], name="wagtail_offline_use_user"),
+            models.Index(fields=["site", "page_id"], name="wagtail_offline_use_page"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} uses {self.url}"
 
 
 class OfflineManifestPart(models.Model):
@@ -453,8 +535,8 @@ class OfflineManifestPart(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=manifest_parts.DIGEST_LENGTH)
     content = models.TextField()
-    # When the last build that led to it stored its manifest.
-    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the current manifest stopped leading to it; None while it still does.
+    used_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     KEPT_AFTER_USE = timedelta(days=1)
 
@@ -470,26 +552,31 @@ class OfflineManifestPart(models.Model):
         return self.digest
 
     @classmethod
-    def store(cls, site_id, documents):
-        """Stores the documents a manifest leads to; forgets those no manifest needs now."""
+    def store(cls, site_id, documents, current):
+        """Stores new ``documents`` (digest -> JSON); ``current``: the digests the
+        manifest now leads to. Those it no longer leads to are kept a day."""
         now = timezone.now()
-        held = set(
-            cls.objects.filter(site_id=site_id, digest__in=list(documents)).values_list(
-                "digest", flat=True
-            )
-        )
         cls.objects.bulk_create(
             [
-                cls(site_id=site_id, digest=digest, content=content, used_at=now)
+                cls(site_id=site_id, digest=digest, content=content, used_at=None)
                 for digest, content in sorted(documents.items())
-                if digest not in held
             ],
-            ignore_conflicts=True,  # Another build of the same content stored it first.
+            ignore_conflicts=True,  # Held already, or another build stored it first.
         )
-        cls.objects.filter(site_id=site_id, digest__in=sorted(held)).update(used_at=now)
-        cls.objects.filter(
-            site_id=site_id, used_at__lt=now - cls.KEPT_AFTER_USE
-        ).delete()
+        held = cls.objects.filter(site_id=site_id)
+        current = sorted(current)
+        for start in range(0, len(current), 500):
+            # Led to again (an edit undone): current once more.
+            held.filter(
+                used_at__isnull=False, digest__in=current[start : start + 500]
+            ).update(used_at=None)
+        superseded = set(
+            held.filter(used_at__isnull=True).values_list("digest", flat=True)
+        )
+        superseded = sorted(superseded - set(current))
+        for start in range(0, len(superseded), 500):
+            held.filter(digest__in=superseded[start : start + 500]).update(used_at=now)
+        held.filter(used_at__lt=now - cls.KEPT_AFTER_USE).delete()
 
 
 class OfflinePageSnapshot(models.Model):

@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.exceptions import TooManyFieldsSent
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Page, PageViewRestriction, Site
 
-from . import conf, serving_cache
+from . import conf
 from .manifest import (
     AnonymousClient,
     Assembly,
@@ -31,7 +30,7 @@ from .manifest import (
     render_page,
     site_bypass_prefixes,
 )
-from .models import OfflineManifest, OfflineReaderPage, OfflineSettings
+from .models import OfflineManifestEntry, OfflineReaderPage, OfflineSettings
 from .paths import canonical_path, served_path
 
 logger = logging.getLogger(__name__)
@@ -183,31 +182,14 @@ def is_bypassed(url, site_prefixes):
     return served_path(url).startswith(tuple(never_offline_prefixes(site_prefixes)))
 
 
-def manifest_page_urls(site):
-    """The page URLs of the editors' current manifest: the worker holds them already.
-
-    Kept in the cache by manifest version (a hash of the entries): a request reads one
-    short row, not every entry.
-    """
-    version = (
-        OfflineManifest.objects.filter(site=site)
-        .values_list("version", flat=True)
-        .first()
+def manifest_page_urls(site, urls):
+    """Those of ``urls`` that are pages of the editors' current manifest: the worker
+    holds them already. One indexed query, however many entries the site has."""
+    return set(
+        OfflineManifestEntry.objects.filter(
+            site=site, kind="page", url__in=sorted(urls)
+        ).values_list("url", flat=True)
     )
-    if version is None:
-        return set()
-    cache = caches[conf.get("WAGTAIL_OFFLINE_CACHE")]
-    key = f"wagtail_offline:manifest-pages:{site.pk}:{version}"
-    urls = cache.get(key)
-    if urls is None:
-        entries = (
-            OfflineManifest.objects.filter(site=site, version=version)
-            .values_list("entries", flat=True)
-            .first()
-        )
-        urls = {entry["url"] for entry in entries or [] if entry["kind"] == "page"}
-        cache.set(key, urls, serving_cache.TIMEOUT)
-    return urls
 
 
 # ---------- Answering readers ----------
@@ -226,7 +208,7 @@ def answer_reader_pages(request, site, urls):
     site_prefixes = site_bypass_prefixes(site.pk)
     reachable = [url for url in urls if not is_bypassed(url, site_prefixes)]
     pages, refused = find_pages(site, reachable, request)
-    in_manifest = manifest_page_urls(site)
+    in_manifest = manifest_page_urls(site, urls)
     rows = _stored_rows(site, pages)
     due = [
         url

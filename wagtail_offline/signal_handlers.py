@@ -151,10 +151,17 @@ def collection_restriction_changed(instance, **kwargs):
 
 @once_migrated
 def media_changed(instance, **kwargs):
-    """An image or document was saved (moved collection, new file, new title): re-render its pages."""
+    """An image or document was saved (moved collection, new file, new title): re-render its pages.
+
+    A private one is looked for in every page's assets too, not only in the pages the
+    reference index names: a build that patches the manifest judges only what it renders.
+    """
     page_ids = referring_page_ids(instance)
     if page_ids:
         schedule_rebuild(sites_containing_pages(page_ids), page_ids)
+    collection = getattr(instance, "collection", None)
+    if collection is not None and collection.get_view_restrictions().exists():
+        schedule_rebuild(list(Site.objects.values_list("pk", flat=True)), [])
 
 
 @once_migrated

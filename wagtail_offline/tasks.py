@@ -14,8 +14,11 @@ _local = threading.local()
 
 
 @task()
-def rebuild_offline_manifest_task(site_id, page_ids=None, rebuild_id=None):
-    """Rebuild one site's manifest, re-rendering ``page_ids`` (every page when None).
+def rebuild_offline_manifest_task(
+    site_id, page_ids=None, rebuild_id=None, reassemble=False
+):
+    """Rebuild one site's manifest, re-rendering ``page_ids`` (every page when None);
+    ``reassemble`` judges every page's assets again (see ``rebuild_site_manifest``).
 
     ``rebuild_id`` is the ``OfflineRebuild`` that records the request: marked finished
     (with the reason when the manifest could not be built) whatever happens. Then the
@@ -33,7 +36,7 @@ def rebuild_offline_manifest_task(site_id, page_ids=None, rebuild_id=None):
         if site is None:
             return None
         manifest = rebuild_site_manifest(
-            site, None if page_ids is None else set(page_ids)
+            site, None if page_ids is None else set(page_ids), reassemble=reassemble
         )
         return manifest.version
     except ManifestError as failure:
@@ -70,8 +73,9 @@ def schedule_rebuild(site_ids, page_ids=None, user=None):
     """Rebuild these sites' manifests once the current transaction commits.
 
     Every change of one transaction is coalesced into a single task per site;
-    ``page_ids=None`` asks for every page to be re-rendered. ``user`` is recorded as
-    who asked (for a "Rebuild now").
+    ``page_ids=None`` asks for every page to be re-rendered, an empty ``page_ids`` for
+    every page's assets to be judged again (which media are private, the settings).
+    ``user`` is recorded as who asked (for a "Rebuild now").
     """
     site_ids = list(site_ids)
     if not site_ids:
@@ -89,6 +93,8 @@ class _Batch:
 
     def __init__(self):
         self.pending = {}
+        # Sites asked for with no page: every page's assets are judged again.
+        self.reassemble = set()
         self.requested_by = None
         self.done = False
 
@@ -110,6 +116,8 @@ class _Batch:
     def add(self, site_id, page_ids):
         if site_id in self.pending and self.pending[site_id] is None:
             return
+        if page_ids is not None and not page_ids:
+            self.reassemble.add(site_id)
         if page_ids is None:
             self.pending[site_id] = None
         else:
@@ -128,7 +136,9 @@ class _Batch:
                 site_id=site_id, page_ids=page_ids, requested_by=self.requested_by
             )
             try:
-                rebuild_offline_manifest_task.enqueue(site_id, page_ids, rebuild.pk)
+                rebuild_offline_manifest_task.enqueue(
+                    site_id, page_ids, rebuild.pk, site_id in self.reassemble
+                )
             except Exception as error:  # The other sites' rebuilds still go.
                 logger.exception(
                     "wagtail-offline: the rebuild of site %s could not be queued",

@@ -20,6 +20,7 @@ from tests.browser.offline import (
 )
 from tests.factories import FormFieldFactory, FormPageFactory, StandardPageFactory
 from wagtail_offline.manifest import rebuild_site_manifest
+from wagtail_offline.manifest_rows import worker_entry
 from wagtail_offline.models import OfflineManifest, OfflineServingState, OfflineSettings
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -170,7 +171,7 @@ def test_a_manifest_stored_by_an_older_release_still_installs(page, trail_site):
             "version": manifest.version,
             "builtAt": manifest.built_at.isoformat(),
             "fallbacks": manifest.extras.get("fallbacks", []),
-            "entries": manifest.worker_entries(),
+            "entries": [worker_entry(entry) for entry in manifest.entries],
         }
     )
     OfflineManifest.objects.filter(site=site).update(payload=older_payload)

@@ -1,0 +1,302 @@
+"""How a site's manifest is stored: its entries and their uses as rows, its parts by number.
+
+A full build replaces every row (``replace``). A publish assembles again only what it
+may have changed: the pages it rendered, and what every build renders (the fallback,
+the listing, the settings' other URLs). ``patch`` then replaces those users' uses, and
+rewrites the entries whose users or judgement changed and the parts they are in: its
+cost follows the change, not the size of the site.
+"""
+
+import json
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from . import manifest_parts
+from .models import (
+    OfflineManifest,
+    OfflineManifestEntry,
+    OfflineManifestUse,
+    part_url_maker,
+)
+
+BATCH = 500  # rows per query: within any database's limit on a query's parameters
+
+
+def _batches(items, size=BATCH):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def worker_entry(entry):
+    """An entry as the worker reads it: without what only the server uses."""
+    worker = {field: entry[field] for field in OfflineManifest.WORKER_FIELDS}
+    for field in OfflineManifest.OPTIONAL_WORKER_FIELDS:
+        if entry.get(field):
+            worker[field] = entry[field]
+    return worker
+
+
+def _row(site_id, entry, part, critical, page_id):
+    return OfflineManifestEntry(
+        site_id=site_id,
+        url=entry["url"],
+        revision=entry["revision"],
+        size=entry["size"],
+        kind=entry["kind"],
+        critical=critical,
+        form_submit_url=entry.get("formSubmitUrl", ""),
+        page_id=page_id,
+        part=part,
+    )
+
+
+def _use_rows(site_id, uses):
+    return [
+        OfflineManifestUse(
+            site_id=site_id, user=user, page_id=page_id, critical=critical, url=url
+        )
+        for user, (page_id, critical, urls) in uses.items()
+        for url in sorted(urls)
+    ]
+
+
+def _entry_rows(site_id, entries, uses, part_count):
+    """The rows of ``entries``, each in the part of its group (see ``replace``)."""
+    users_of = defaultdict(list)
+    critical_urls = set()
+    for user, (_page_id, critical, urls) in uses.items():
+        for url in urls:
+            users_of[url].append(user)
+            if critical:
+                critical_urls.add(url)
+    rows = []
+    for entry in entries:
+        url = entry["url"]
+        group = manifest_parts.group_key(url, users_of.get(url, ()))
+        page_id = uses[url][0] if url in uses else None
+        critical = url in critical_urls if url in users_of else entry["critical"]
+        part = manifest_parts.bucket_of(group, part_count)
+        rows.append(_row(site_id, entry, part, critical, page_id))
+    return rows
+
+
+def _part_documents(rows, part_count):
+    """[(digest, JSON)] of each part, in part order."""
+    buckets = [[] for _ in range(part_count)]
+    for row in rows:
+        buckets[row.part].append(row.as_worker_entry())
+    return [manifest_parts.part_document(bucket) for bucket in buckets]
+
+
+def replace(manifest, entries, uses):
+    """Store ``entries`` (dicts, as an assembly makes them) and ``uses`` (user ->
+    (page id, critical, URLs)) in place of the site's rows, and every part."""
+    site_id = manifest.site_id
+    part_count = manifest_parts.part_count_for(len(entries), manifest.part_count)
+    rows = _entry_rows(site_id, entries, uses, part_count)
+    OfflineManifestEntry.objects.filter(site_id=site_id).delete()
+    OfflineManifestUse.objects.filter(site_id=site_id).delete()
+    OfflineManifestEntry.objects.bulk_create(rows, batch_size=BATCH)
+    OfflineManifestUse.objects.bulk_create(_use_rows(site_id, uses), batch_size=BATCH)
+    documents = _part_documents(rows, part_count)
+    manifest.part_count = part_count
+    manifest.part_digests = [digest for digest, _content in documents]
+    manifest._documents.update(documents)
+
+
+def version_of(site_id, entries, uses, extras, part_count=0):
+    """The version storing ``entries`` and ``uses`` would give (for a preview)."""
+    part_count = manifest_parts.part_count_for(len(entries), part_count)
+    documents = _part_documents(
+        _entry_rows(site_id, entries, uses, part_count), part_count
+    )
+    return manifest_version([digest for digest, _content in documents], extras)
+
+
+def replace_entries(manifest, entries):
+    """Store entries given whole (a tool, a test) with no uses: each its own group."""
+    replace(manifest, entries, {})
+    finish(manifest, version=manifest.version or None)
+
+
+def patch(manifest, entries, uses, replaced):
+    """Replace the stored uses that ``replaced`` (a ``Q``) selects by ``uses``, and
+    rewrite what that changed: the entries they or their previous uses name (from
+    ``entries``, the assembly's judgement of them, when they are among the new uses;
+    else as stored), and the parts those are in.
+
+    An entry stays while something uses it, in the part of its only user if it has one.
+    """
+    site_id = manifest.site_id
+    stored_uses = OfflineManifestUse.objects.filter(site_id=site_id)
+    old = list(stored_uses.filter(replaced).values_list("pk", "url"))
+    touched = {url for _pk, url in old}
+    for batch in _batches(pk for pk, _url in old):
+        OfflineManifestUse.objects.filter(pk__in=batch).delete()
+    OfflineManifestUse.objects.bulk_create(_use_rows(site_id, uses), batch_size=BATCH)
+    judged = set()
+    for _page_id, _critical, urls in uses.values():
+        judged |= urls
+    touched |= judged
+    part_count = manifest.part_count
+    creates, updates, deletes, parts = [], [], [], set()
+    for batch in _batches(sorted(touched)):
+        now_used = {
+            url: (count, user, critical_count)
+            for url, count, user, critical_count in stored_uses.filter(url__in=batch)
+            .values("url")
+            .annotate(
+                count=Count("pk"),
+                user=Min("user"),
+                critical_count=Count("pk", filter=Q(critical=True)),
+            )
+            .values_list("url", "count", "user", "critical_count")
+        }
+        stored = {
+            row.url: row
+            for row in OfflineManifestEntry.objects.filter(
+                site_id=site_id, url__in=batch
+            )
+        }
+        for url in batch:
+            count, user, critical_count = now_used.get(url, (0, None, 0))
+            row = stored.get(url)
+            entry = None
+            if count and url in judged:
+                entry = entries.get(url)
+            elif count and row is not None:
+                entry = _as_entry(row)
+            if entry is None:
+                if row is not None:
+                    deletes.append(row.pk)
+                    parts.add(row.part)
+                continue
+            group = manifest_parts.group_key(url, [user] if count == 1 else (url, user))
+            page_id = uses[url][0] if url in uses else (row.page_id if row else None)
+            new = _row(
+                site_id,
+                entry,
+                manifest_parts.bucket_of(group, part_count),
+                critical_count > 0,
+                page_id,
+            )
+            if row is None:
+                creates.append(new)
+                parts.add(new.part)
+            elif _values(row) != _values(new):
+                new.pk = row.pk
+                updates.append(new)
+                parts |= {row.part, new.part}
+    for batch in _batches(deletes):
+        OfflineManifestEntry.objects.filter(pk__in=batch).delete()
+    OfflineManifestEntry.objects.bulk_create(creates, batch_size=BATCH)
+    OfflineManifestEntry.objects.bulk_update(updates, _UPDATED_FIELDS, batch_size=BATCH)
+    entry_count = OfflineManifestEntry.objects.filter(site_id=site_id).count()
+    if not manifest_parts.fits(entry_count, part_count):
+        repartition(manifest, entry_count)
+        return
+    _rewrite_parts(manifest, parts)
+
+
+_UPDATED_FIELDS = [
+    "revision",
+    "size",
+    "kind",
+    "critical",
+    "form_submit_url",
+    "page_id",
+    "part",
+]
+
+
+def _values(row):
+    return [getattr(row, field) for field in _UPDATED_FIELDS]
+
+
+def _as_entry(row):
+    entry = row.as_worker_entry()
+    entry["critical"] = row.critical
+    return entry
+
+
+def repartition(manifest, entry_count):
+    """Spread every entry over a new number of parts: the site grew or shrank a lot."""
+    site_id = manifest.site_id
+    part_count = manifest_parts.part_count_for(entry_count)
+    sole_users = {
+        url: user
+        for url, user in OfflineManifestUse.objects.filter(site_id=site_id)
+        .values("url")
+        .annotate(count=Count("pk"), user=Min("user"))
+        .filter(count=1)
+        .values_list("url", "user")
+    }
+    rows = list(OfflineManifestEntry.objects.filter(site_id=site_id).only("pk", "url"))
+    for row in rows:
+        row.part = manifest_parts.bucket_of(
+            sole_users.get(row.url, row.url), part_count
+        )
+    OfflineManifestEntry.objects.bulk_update(rows, ["part"], batch_size=BATCH)
+    manifest.part_count = part_count
+    manifest.part_digests = [""] * part_count
+    _rewrite_parts(manifest, range(part_count))
+
+
+def _rewrite_parts(manifest, parts):
+    """Serialise the parts numbered ``parts`` again from their entries."""
+    by_part = defaultdict(list)
+    for batch in _batches(sorted(parts)):
+        for row in OfflineManifestEntry.objects.filter(
+            site_id=manifest.site_id, part__in=batch
+        ):
+            by_part[row.part].append(row.as_worker_entry())
+    digests = list(manifest.part_digests)
+    for part in parts:
+        digest, content = manifest_parts.part_document(by_part[part])
+        manifest._documents[digest] = content
+        digests[part] = digest
+    manifest.part_digests = digests
+
+
+def finish(manifest, version=None):
+    """The indexes and the root the parts now lead to; the version, unless given."""
+    part_url = part_url_maker()
+    indexes = manifest_parts.index_documents(manifest.part_digests, part_url)
+    manifest._documents.update(indexes)
+    manifest.version = version or manifest_version(
+        manifest.part_digests, manifest.extras
+    )
+    manifest.built_at = timezone.now()
+    head = {
+        "version": manifest.version,
+        "builtAt": manifest.built_at.isoformat(),
+        "fallbacks": manifest.extras.get("fallbacks", []),
+    }
+    manifest.payload = manifest_parts.root(
+        head, [part_url(digest) for digest, _content in indexes]
+    )
+
+
+def manifest_version(part_digests, extras):
+    """Changes with any entry (its part's digest) and with the extras (another
+    fallback, a new app name)."""
+    from .manifest import revision_of  # manifest.py imports this module.
+
+    return revision_of(json.dumps([part_digests, extras], sort_keys=True).encode())
+
+
+def static_entries(site_id):
+    """The entries that may be static files ({"url"}), for ``assets.static_fingerprint``:
+    those under STATIC_URL, spelled with "%", or on another origin."""
+    static_url = urlsplit(settings.STATIC_URL or "").path
+    if not static_url or static_url == "/":
+        return []
+    urls = OfflineManifestEntry.objects.filter(site_id=site_id).filter(
+        Q(url__startswith=static_url) | Q(url__contains="%") | ~Q(url__startswith="/")
+    )
+    return [{"url": url} for url in urls.values_list("url", flat=True)]
