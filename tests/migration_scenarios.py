@@ -142,7 +142,54 @@ def plugin_added_to_existing_site():
     }
 
 
+def manifest_stored_before_rows():
+    """A manifest stored whole (before 0012) becomes rows; its parts stay served."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from wagtail.models import Site
+
+    from wagtail_offline.manifest import rebuild_site_manifest
+    from wagtail_offline.models import OfflineManifest, OfflineManifestPart
+
+    migrate()
+    _, trails, ridge = build_site()
+    flag_and_publish(trails)
+    site = Site.objects.get(is_default_site=True)
+    built = rebuild_site_manifest(site)
+    entries, pages, payload = built.entries, built.pages, built.payload
+    migrate("wagtail_offline", "0011_manifest_listing_renders")
+    # As 0011 stored it: the entries and summaries in the row, parts by last use.
+    old = MigrationLoader(connection).project_state(
+        ("wagtail_offline", "0011_manifest_listing_renders")
+    )
+    old.apps.get_model("wagtail_offline", "OfflineManifest").objects.filter(
+        site_id=site.pk
+    ).update(entries=entries, pages=pages, payload=payload)
+    OfflineManifestPart.objects.update(used_at=built.built_at)
+    migrated = migrate()
+    manifest = OfflineManifest.objects.get(site=site)
+    findings = {
+        "migrate": migrated,
+        "entries_kept": manifest.entries == entries,
+        "pages_kept": manifest.pages == pages,
+        "parts_current": not OfflineManifestPart.objects.filter(
+            used_at__isnull=False
+        ).exists(),
+        "reader": reader_view(),
+        "parts_recorded_before": manifest.part_digests,
+    }
+    ridge.title = "Ridge walk, revised"
+    ridge.save_revision().publish()  # The first build after: a whole one.
+    manifest = OfflineManifest.objects.get(site=site)
+    findings["parts_recorded_after"] = len(manifest.part_digests) == manifest.part_count
+    findings["offline_pages_after"] = sorted(
+        entry["url"] for entry in manifest.entries if entry["kind"] == "page"
+    )
+    return findings
+
+
 SCENARIOS = {
+    "manifest_stored_before_rows": manifest_stored_before_rows,
     "empty_database": empty_database,
     "plugin_removed_with_zero": plugin_removed_with_zero,
     "plugin_added_to_existing_site": plugin_added_to_existing_site,

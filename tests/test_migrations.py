@@ -73,3 +73,15 @@ def test_a_site_with_pages_and_images_adds_the_plugin(tmp_path):
     assert "Applying wagtail_offline.0002_manifest_payload... OK" in findings["migrate"]
     assert findings["offline_pages_after"] == ["/trails/", "/trails/ridge/"]
     assert findings["after"] == WORKING
+
+
+def test_a_manifest_stored_whole_becomes_rows_and_stays_served(tmp_path):
+    findings = run_scenario("manifest_stored_before_rows", tmp_path)
+    assert "Applying wagtail_offline.0012_manifest_rows... OK" in findings["migrate"]
+    assert findings["entries_kept"] and findings["pages_kept"]
+    assert findings["parts_current"]
+    assert findings["reader"] == WORKING
+    # Its parts were not recorded: the next build writes them all.
+    assert findings["parts_recorded_before"] == []
+    assert findings["parts_recorded_after"]
+    assert findings["offline_pages_after"] == ["/trails/", "/trails/ridge/"]

@@ -25,8 +25,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, get_urlconf, resolve, reverse
 from django.utils import timezone
@@ -431,56 +430,54 @@ CANDIDATES_BY_ID = 500
 
 
 def pages_to_render(site, client, page_ids):
-    """(``StalePage``, paths, problem, paths_key) for each offline page to re-render, and
-    the offline page ids.
+    """(``StalePage``, paths, problem, paths key) for each offline page to re-render, and
+    the offline page ids (None unless every page is rendered).
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
-    or its URLs changed. Only pages whose paths key differs from their snapshot's are
-    asked for their URLs: asking all of them is what a publish on a large site would
-    wait on.
+    or its URLs changed. Only pages whose snapshot was rendered at another place in the
+    tree (``url_path``) or with other sites or paths never offline (the paths key) are
+    asked for their URLs: the database finds them, as asking every page is what a
+    publish on a large site would wait on.
     """
     # One request: Wagtail caches the site's root paths on it.
     request = client.request("/")
     site_prefixes = site_bypass_prefixes(site.pk)
-    key_of = paths_key_maker(site, site_prefixes)
-    offline = dict(offline_pages(site).values_list("pk", "url_path"))
+    paths_key = paths_key_of(site, site_prefixes)
+    offline = offline_pages(site)
+    candidates = offline
+    if page_ids is not None:
+        current = OfflinePageSnapshot.objects.filter(
+            site=site,
+            page_id=OuterRef("pk"),
+            paths_key=paths_key,
+            url_path=OuterRef("url_path"),
+        )
+        candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
+    candidate_ids = set(candidates.values_list("pk", flat=True))
     stored = {}
-    for page_id, url, paths_key in OfflinePageSnapshot.objects.filter(
-        site=site
-    ).values_list("page_id", "url", "paths_key"):
-        urls, keys = stored.setdefault(page_id, (set(), set()))
-        urls.add(url)
-        keys.add(paths_key)
-    candidates = {
-        page_id
-        for page_id, url_path in offline.items()
-        if page_ids is None
-        or page_id in page_ids
-        or stored.get(page_id, (None, None))[1] != {key_of(url_path)}
-    }
-    if not candidates:
-        return [], set(offline)
-    pages = offline_pages(site)
-    if len(candidates) <= CANDIDATES_BY_ID:
-        pages = pages.filter(pk__in=candidates)
+    for batch in _batches(sorted(candidate_ids), CANDIDATES_BY_ID):
+        for page_id, url in OfflinePageSnapshot.objects.filter(
+            site=site, page_id__in=batch
+        ).values_list("page_id", "url"):
+            stored.setdefault(page_id, set()).add(url)
     stale, same_urls = [], {}
+    pages = offline.filter(pk__in=sorted(candidate_ids))
+    if len(candidate_ids) > CANDIDATES_BY_ID:
+        pages = offline  # One query with no list of ids; the others are skipped.
     for page in pages.specific().iterator():
-        if page.pk not in candidates:
+        if page.pk not in candidate_ids:
             continue
         paths, problem = page_paths(page, request, site.root_url, site_prefixes)
         wanted = set(paths) | ({""} if problem else set())
-        key = key_of(page.url_path)
-        if (
-            page_ids is None
-            or page.pk in page_ids
-            or stored.get(page.pk, (None,))[0] != wanted
-        ):
+        if page_ids is None or page.pk in page_ids or stored.get(page.pk) != wanted:
             # Only what rendering needs: holding 10,000 page objects costs tens of MB.
-            stale.append((StalePage(page.pk, page.title), paths, problem, key))
+            stale.append(
+                (StalePage(page.pk, page.title), paths, problem, page.url_path)
+            )
         else:
-            same_urls[page.pk] = key
-    _store_paths_keys(site, same_urls)
-    return stale, set(offline)
+            same_urls[page.pk] = page.url_path
+    _store_paths_keys(site, paths_key, same_urls)
+    return stale, candidate_ids if page_ids is None else None
 
 
 class StalePage(NamedTuple):
@@ -493,12 +490,12 @@ class StalePage(NamedTuple):
         return self.title
 
 
-def paths_key_maker(site, site_prefixes):
-    """A function of a page's ``url_path`` that changes with whatever its URLs depend on:
-    where it is in the tree, the sites' root paths and the paths never saved offline.
+def paths_key_of(site, site_prefixes):
+    """Changes with whatever the site's pages' URLs depend on besides their place in
+    the tree (``url_path``): the sites' root paths and the paths never saved offline.
 
-    Equal keys, equal URLs (a page's own ``get_offline_urls`` changes with a publish,
-    which names the page).
+    Equal keys and ``url_path``, equal URLs (a page's own ``get_offline_urls`` changes
+    with a publish, which names the page).
     """
     context = json.dumps(
         [
@@ -507,23 +504,22 @@ def paths_key_maker(site, site_prefixes):
             [list(root) for root in Site.get_site_root_paths()],
         ]
     )
-
-    def paths_key(url_path):
-        return revision_of(f"{context}\n{url_path}".encode())
-
-    return paths_key
+    return revision_of(context.encode())
 
 
-def _store_paths_keys(site, keys):
-    """Record that the URLs of these pages (page id -> paths key) were found unchanged."""
+def _store_paths_keys(site, paths_key, url_paths):
+    """Record that the URLs of these pages (page id -> url_path) were found unchanged."""
     snapshots = []
-    for batch in _batches(list(keys), CANDIDATES_BY_ID):
+    for batch in _batches(list(url_paths), CANDIDATES_BY_ID):
         for snapshot in OfflinePageSnapshot.objects.filter(
             site=site, page_id__in=batch
         ).only("pk", "page_id"):
-            snapshot.paths_key = keys[snapshot.page_id]
+            snapshot.paths_key = paths_key
+            snapshot.url_path = url_paths[snapshot.page_id]
             snapshots.append(snapshot)
-    OfflinePageSnapshot.objects.bulk_update(snapshots, ["paths_key"], batch_size=500)
+    OfflinePageSnapshot.objects.bulk_update(
+        snapshots, ["paths_key", "url_path"], batch_size=500
+    )
 
 
 def _batches(items, size):
@@ -559,14 +555,16 @@ def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
         stale, offline_ids = pages_to_render(site, client, page_ids)
     if store:
         forget_pages_no_longer_offline(site)
+    paths_key = paths_key_of(site, site_bypass_prefixes(site.pk))
     rendered, unsaved = [], []
-    for number, (page, paths, problem, paths_key) in enumerate(stale, start=1):
+    for number, (page, paths, problem, url_path) in enumerate(stale, start=1):
         if progress:
             progress(number, len(stale), page)
         started = timezone.now()
         snapshots = render_page(client, page, paths, problem)
         for snapshot in snapshots:
             snapshot.paths_key = paths_key
+            snapshot.url_path = url_path
         unsaved.append((page, snapshots, started))
         if (
             not store
@@ -1269,12 +1267,9 @@ def check_extra_url(site, url, site_prefixes=None):
 
 def snapshot_state(site):
     """What an assembly read; if it differs at store time, another build stored meanwhile."""
-    snapshots = list(
-        OfflinePageSnapshot.objects.filter(site=site)
-        .order_by("pk")
-        # As the database spells it: compared only with itself, and parsing 10,000
-        # timestamps twice is what a publish on a large site would wait on.
-        .values_list("pk", Cast("rendered_at", TextField()))
+    # Every store of snapshots inserts rows (new ids); forgetting deletes them.
+    snapshots = OfflinePageSnapshot.objects.filter(site=site).aggregate(
+        count=Count("pk"), last=Max("pk")
     )
     offline_settings = list(
         OfflineSettings.objects.filter(site=site).values_list(
@@ -1398,7 +1393,7 @@ def patch_and_store(site, client, rendered_ids):
                 manifest,
                 {entry["url"]: entry for entry in assembled.entries},
                 assembled.uses,
-                Q(page_id__isnull=True) | Q(page_id__in=sorted(fresh)),
+                [Q(page_id__isnull=True), Q(page_id__in=sorted(fresh))],
             )
             return _finish_store(manifest, assembled)
     return None  # Still racing: a full assembly, under the lock.

@@ -97,6 +97,7 @@ def replace(manifest, entries, uses):
     """Store ``entries`` (dicts, as an assembly makes them) and ``uses`` (user ->
     (page id, critical, URLs)) in place of the site's rows, and every part."""
     site_id = manifest.site_id
+    _remember_documents(manifest)
     part_count = manifest_parts.part_count_for(len(entries), manifest.part_count)
     rows = _entry_rows(site_id, entries, uses, part_count)
     OfflineManifestEntry.objects.filter(site_id=site_id).delete()
@@ -125,16 +126,19 @@ def replace_entries(manifest, entries):
 
 
 def patch(manifest, entries, uses, replaced):
-    """Replace the stored uses that ``replaced`` (a ``Q``) selects by ``uses``, and
-    rewrite what that changed: the entries they or their previous uses name (from
-    ``entries``, the assembly's judgement of them, when they are among the new uses;
-    else as stored), and the parts those are in.
+    """Replace the stored uses that ``replaced`` (``Q``s, each one indexed query)
+    selects by ``uses``, and rewrite what that changed: the entries they or their
+    previous uses name (from ``entries``, the assembly's judgement of them, when they
+    are among the new uses; else as stored), and the parts those are in.
 
     An entry stays while something uses it, in the part of its only user if it has one.
     """
     site_id = manifest.site_id
+    _remember_documents(manifest)
     stored_uses = OfflineManifestUse.objects.filter(site_id=site_id)
-    old = list(stored_uses.filter(replaced).values_list("pk", "url"))
+    old = set()
+    for selection in replaced:
+        old.update(stored_uses.filter(selection).values_list("pk", "url"))
     touched = {url for _pk, url in old}
     for batch in _batches(pk for pk, _url in old):
         OfflineManifestUse.objects.filter(pk__in=batch).delete()
@@ -146,17 +150,11 @@ def patch(manifest, entries, uses, replaced):
     part_count = manifest.part_count
     creates, updates, deletes, parts = [], [], [], set()
     for batch in _batches(sorted(touched)):
-        now_used = {
-            url: (count, user, critical_count)
-            for url, count, user, critical_count in stored_uses.filter(url__in=batch)
-            .values("url")
-            .annotate(
-                count=Count("pk"),
-                user=Min("user"),
-                critical_count=Count("pk", filter=Q(critical=True)),
+        critical = set(
+            stored_uses.filter(critical=True, url__in=batch).values_list(
+                "url", flat=True
             )
-            .values_list("url", "count", "user", "critical_count")
-        }
+        )
         stored = {
             row.url: row
             for row in OfflineManifestEntry.objects.filter(
@@ -164,25 +162,26 @@ def patch(manifest, entries, uses, replaced):
             )
         }
         for url in batch:
-            count, user, critical_count = now_used.get(url, (0, None, 0))
+            # Two of its users at most: whether it has one, or more, is what counts.
+            users = list(stored_uses.filter(url=url).values_list("user", flat=True)[:2])
             row = stored.get(url)
             entry = None
-            if count and url in judged:
+            if users and url in judged:
                 entry = entries.get(url)
-            elif count and row is not None:
+            elif users and row is not None:
                 entry = _as_entry(row)
             if entry is None:
                 if row is not None:
                     deletes.append(row.pk)
                     parts.add(row.part)
                 continue
-            group = manifest_parts.group_key(url, [user] if count == 1 else (url, user))
+            group = manifest_parts.group_key(url, users)
             page_id = uses[url][0] if url in uses else (row.page_id if row else None)
             new = _row(
                 site_id,
                 entry,
                 manifest_parts.bucket_of(group, part_count),
-                critical_count > 0,
+                url in critical,
                 page_id,
             )
             if row is None:
@@ -212,6 +211,12 @@ _UPDATED_FIELDS = [
     "page_id",
     "part",
 ]
+
+
+def _remember_documents(manifest):
+    """What the manifest led to before: kept a day once no longer led to."""
+    if manifest._led_to is None:
+        manifest._led_to = manifest.documents()
 
 
 def _values(row):

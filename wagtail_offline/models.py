@@ -389,8 +389,9 @@ class OfflineManifest(models.Model):
         # Entries and page summaries given whole (a preview, a tool): kept in memory until
         # saved. Stored manifests read theirs from the rows (manifest_store.py).
         self._entries = self._pages = None
-        # The parts and indexes to store with it (digest -> JSON): see manifest_rows.py.
-        self._documents = {}
+        # The parts and indexes to store with it (digest -> JSON), and the digests it
+        # led to before they were made: see manifest_rows.py.
+        self._documents, self._led_to = {}, None
         super().__init__(*args, **kwargs)
 
     def __str__(self):
@@ -404,8 +405,10 @@ class OfflineManifest(models.Model):
                 manifest_rows.replace_entries(self, self._entries)
                 self._entries = self._pages = None
             super().save(*args, **kwargs)
-            OfflineManifestPart.store(self.site_id, self._documents, self.documents())
-        self._documents = {}
+            current = self.documents()
+            previous = current if self._led_to is None else self._led_to
+            OfflineManifestPart.store(self.site_id, self._documents, current, previous)
+        self._documents, self._led_to = {}, None
         OfflineServingState.bump()
 
     @property
@@ -517,6 +520,10 @@ class OfflineManifestUse(models.Model):
         verbose_name = _("offline manifest use")
         indexes = [
             models.Index(fields=["site", "url"], name="wagtail_offline_use_url"),
+            # The critical users (the fallback, the listing) of a URL, among thousands.
+            models.Index(
+                fields=["site", "critical", "url"], name="wagtail_offline_use_critical"
+            ),
             models.Index(fields=["site", "user"], name="wagtail_offline_use_user"),
             models.Index(fields=["site", "page_id"], name="wagtail_offline_use_page"),
         ]
@@ -552,9 +559,10 @@ class OfflineManifestPart(models.Model):
         return self.digest
 
     @classmethod
-    def store(cls, site_id, documents, current):
-        """Stores new ``documents`` (digest -> JSON); ``current``: the digests the
-        manifest now leads to. Those it no longer leads to are kept a day."""
+    def store(cls, site_id, documents, current, previous):
+        """Stores new ``documents`` (digest -> JSON). ``current`` and ``previous``: the
+        digests the manifest leads to now and did before; those it no longer leads to
+        are kept a day."""
         now = timezone.now()
         cls.objects.bulk_create(
             [
@@ -564,16 +572,13 @@ class OfflineManifestPart(models.Model):
             ignore_conflicts=True,  # Held already, or another build stored it first.
         )
         held = cls.objects.filter(site_id=site_id)
-        current = sorted(current)
-        for start in range(0, len(current), 500):
+        again = sorted(set(documents) & set(current))
+        for start in range(0, len(again), 500):
             # Led to again (an edit undone): current once more.
             held.filter(
-                used_at__isnull=False, digest__in=current[start : start + 500]
+                used_at__isnull=False, digest__in=again[start : start + 500]
             ).update(used_at=None)
-        superseded = set(
-            held.filter(used_at__isnull=True).values_list("digest", flat=True)
-        )
-        superseded = sorted(superseded - set(current))
+        superseded = sorted(set(previous) - set(current))
         for start in range(0, len(superseded), 500):
             held.filter(digest__in=superseded[start : start + 500]).update(used_at=now)
         held.filter(used_at__lt=now - cls.KEPT_AFTER_USE).delete()
@@ -588,9 +593,11 @@ class OfflinePageSnapshot(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     page = models.ForeignKey(PAGE_MODEL, on_delete=models.CASCADE, related_name="+")
     url = models.CharField(max_length=2048)
-    # What the page's URLs depended on when rendered (manifest.paths_key_maker): while it
-    # is the same, a build need not ask the page for its URLs again.
+    # What the page's URLs depended on when rendered: its place in the tree, and the
+    # rest (manifest.paths_key_of). While both are the same, a build need not ask the
+    # page for its URLs again.
     paths_key = models.CharField(max_length=64, blank=True)
+    url_path = models.TextField(blank=True)
     revision = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     asset_urls = models.JSONField(default=list)

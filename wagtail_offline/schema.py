@@ -17,7 +17,9 @@ def tables_ready():
         OfflineAssetRevision,
         OfflineFormSubmission,
         OfflineManifest,
+        OfflineManifestEntry,
         OfflineManifestPart,
+        OfflineManifestUse,
         OfflinePageSnapshot,
         OfflineReaderPage,
         OfflineRebuild,
@@ -34,6 +36,8 @@ def tables_ready():
         OfflineFormSubmission,
         OfflineAssetRevision,
         OfflineManifestPart,
+        OfflineManifestEntry,
+        OfflineManifestUse,
     )
     alias = router.db_for_read(OfflineManifest)
     if alias in _ready_aliases:

@@ -1,5 +1,11 @@
+import json
+
 import django.db.models.deletion
 from django.db import migrations, models
+
+
+def _digests(urls):
+    return {url.rsplit("/", 1)[-1].removesuffix(".json") for url in urls}
 
 
 def entries_to_rows(apps, schema_editor):
@@ -7,9 +13,17 @@ def entries_to_rows(apps, schema_editor):
     reads them at once; their parts are not recorded (``part_digests`` stays empty), so
     the next build of each site assembles it whole and writes every row and part."""
     Manifest = apps.get_model("wagtail_offline", "OfflineManifest")
+    Part = apps.get_model("wagtail_offline", "OfflineManifestPart")
     Entry = apps.get_model("wagtail_offline", "OfflineManifestEntry")
     Use = apps.get_model("wagtail_offline", "OfflineManifestUse")
     for manifest in Manifest.objects.all():
+        # The parts the manifest leads to are current: no ``used_at`` (see the model).
+        current = _digests(json.loads(manifest.payload or "{}").get("indexes", []))
+        for index in Part.objects.filter(site_id=manifest.site_id, digest__in=current):
+            current |= _digests(json.loads(index.content).get("parts", []))
+        Part.objects.filter(site_id=manifest.site_id, digest__in=current).update(
+            used_at=None
+        )
         page_ids = {page["url"]: page["page_id"] for page in manifest.pages}
         Entry.objects.bulk_create(
             [
@@ -57,6 +71,11 @@ class Migration(migrations.Migration):
             model_name="offlinemanifest",
             name="part_digests",
             field=models.JSONField(default=list, editable=False),
+        ),
+        migrations.AddField(
+            model_name="offlinepagesnapshot",
+            name="url_path",
+            field=models.TextField(blank=True),
         ),
         migrations.AlterField(
             model_name="offlinemanifestpart",
@@ -137,6 +156,10 @@ class Migration(migrations.Migration):
                 "indexes": [
                     models.Index(
                         fields=["site", "url"], name="wagtail_offline_use_url"
+                    ),
+                    models.Index(
+                        fields=["site", "critical", "url"],
+                        name="wagtail_offline_use_critical",
                     ),
                     models.Index(
                         fields=["site", "user"], name="wagtail_offline_use_user"
