@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, get_urlconf, resolve, reverse
 from django.utils import timezone
@@ -44,7 +44,6 @@ from .models import (
     OfflineExtraURL,
     OfflineManifest,
     OfflineManifestEntry,
-    OfflineManifestUse,
     OfflinePageMixin,
     OfflinePageSnapshot,
     OfflineServingState,
@@ -453,7 +452,7 @@ def pages_to_render(site, client, page_ids):
             url_path=OuterRef("url_path"),
         )
         candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
-    candidate_ids = set(candidates.values_list("pk", flat=True))
+    candidate_ids = set(candidates.order_by().values_list("pk", flat=True))
     stored = {}
     for batch in _batches(sorted(candidate_ids), CANDIDATES_BY_ID):
         for page_id, url in OfflinePageSnapshot.objects.filter(
@@ -537,7 +536,7 @@ def forget_pages_no_longer_offline(site):
         lock_snapshots(site)
         deleted, _by_model = (
             OfflinePageSnapshot.objects.filter(site=site)
-            .exclude(page_id__in=offline_pages(site).values("pk"))
+            .exclude(page_id__in=offline_pages(site).order_by().values("pk"))
             .delete()
         )
         if deleted:
@@ -1107,11 +1106,11 @@ def changed_since(site):
         .values_list("page_id", flat=True)
     )
     current = OfflinePageSnapshot.objects.filter(
-        site=site, page_id=OuterRef("page_id"), url=OuterRef("user"), error=""
+        site=site, page_id=OuterRef("page_id"), url=OuterRef("url"), error=""
     )
     gone = (
-        OfflineManifestUse.objects.filter(
-            site=site, page_id__isnull=False, url=F("user")
+        OfflineManifestEntry.objects.filter(
+            site=site, kind="page", page_id__isnull=False
         )
         .exclude(Exists(current))
         .values_list("page_id", flat=True)

@@ -9,6 +9,7 @@ cost follows the change, not the size of the site.
 
 import json
 from collections import defaultdict
+from itertools import islice
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -27,9 +28,10 @@ BATCH = 500  # rows per query: within any database's limit on a query's paramete
 
 
 def _batches(items, size=BATCH):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    """Lists of ``size`` of ``items`` (any iterable, read as it goes)."""
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def worker_entry(entry):
@@ -56,40 +58,49 @@ def _row(site_id, entry, part, critical, page_id):
 
 
 def _use_rows(site_id, uses):
-    return [
-        OfflineManifestUse(
-            site_id=site_id, user=user, page_id=page_id, critical=critical, url=url
-        )
-        for user, (page_id, critical, urls) in uses.items()
-        for url in sorted(urls)
-    ]
+    """The rows of ``uses``, made as they are stored: a large site has many."""
+    for user, (page_id, critical, urls) in uses.items():
+        for url in sorted(urls):
+            yield OfflineManifestUse(
+                site_id=site_id, user=user, page_id=page_id, critical=critical, url=url
+            )
+
+
+def _bulk_create(model, rows):
+    for batch in _batches(rows):
+        model.objects.bulk_create(batch)
 
 
 def _entry_rows(site_id, entries, uses, part_count):
     """The rows of ``entries``, each in the part of its group (see ``replace``)."""
-    users_of = defaultdict(list)
+    first_user, user_count = {}, defaultdict(int)
     critical_urls = set()
     for user, (_page_id, critical, urls) in uses.items():
         for url in urls:
-            users_of[url].append(user)
+            first_user.setdefault(url, user)
+            user_count[url] += 1
             if critical:
                 critical_urls.add(url)
-    rows = []
     for entry in entries:
         url = entry["url"]
-        group = manifest_parts.group_key(url, users_of.get(url, ()))
+        group = url
+        if user_count.get(url) == 1:
+            group = manifest_parts.group_key(url, [first_user[url]])
         page_id = uses[url][0] if url in uses else None
-        critical = url in critical_urls if url in users_of else entry["critical"]
+        critical = url in critical_urls if url in first_user else entry["critical"]
         part = manifest_parts.bucket_of(group, part_count)
-        rows.append(_row(site_id, entry, part, critical, page_id))
-    return rows
+        yield _row(site_id, entry, part, critical, page_id)
 
 
-def _part_documents(rows, part_count):
-    """[(digest, JSON)] of each part, in part order."""
-    buckets = [[] for _ in range(part_count)]
+def _in_parts(rows, part_count, buckets):
+    """``rows``, each added to its part's list in ``buckets`` as the worker reads it."""
     for row in rows:
         buckets[row.part].append(row.as_worker_entry())
+        yield row
+
+
+def _part_documents(buckets):
+    """[(digest, JSON)] of each part, in part order."""
     return [manifest_parts.part_document(bucket) for bucket in buckets]
 
 
@@ -99,12 +110,13 @@ def replace(manifest, entries, uses):
     site_id = manifest.site_id
     _remember_documents(manifest)
     part_count = manifest_parts.part_count_for(len(entries), manifest.part_count)
-    rows = _entry_rows(site_id, entries, uses, part_count)
     OfflineManifestEntry.objects.filter(site_id=site_id).delete()
     OfflineManifestUse.objects.filter(site_id=site_id).delete()
-    OfflineManifestEntry.objects.bulk_create(rows, batch_size=BATCH)
-    OfflineManifestUse.objects.bulk_create(_use_rows(site_id, uses), batch_size=BATCH)
-    documents = _part_documents(rows, part_count)
+    buckets = [[] for _ in range(part_count)]
+    rows = _entry_rows(site_id, entries, uses, part_count)
+    _bulk_create(OfflineManifestEntry, _in_parts(rows, part_count, buckets))
+    _bulk_create(OfflineManifestUse, _use_rows(site_id, uses))
+    documents = _part_documents(buckets)
     manifest.part_count = part_count
     manifest.part_digests = [digest for digest, _content in documents]
     manifest._documents.update(documents)
@@ -113,9 +125,10 @@ def replace(manifest, entries, uses):
 def version_of(site_id, entries, uses, extras, part_count=0):
     """The version storing ``entries`` and ``uses`` would give (for a preview)."""
     part_count = manifest_parts.part_count_for(len(entries), part_count)
-    documents = _part_documents(
-        _entry_rows(site_id, entries, uses, part_count), part_count
-    )
+    buckets = [[] for _ in range(part_count)]
+    for row in _entry_rows(site_id, entries, uses, part_count):
+        buckets[row.part].append(row.as_worker_entry())
+    documents = _part_documents(buckets)
     return manifest_version([digest for digest, _content in documents], extras)
 
 
@@ -142,7 +155,7 @@ def patch(manifest, entries, uses, replaced):
     touched = {url for _pk, url in old}
     for batch in _batches(pk for pk, _url in old):
         OfflineManifestUse.objects.filter(pk__in=batch).delete()
-    OfflineManifestUse.objects.bulk_create(_use_rows(site_id, uses), batch_size=BATCH)
+    _bulk_create(OfflineManifestUse, _use_rows(site_id, uses))
     judged = set()
     for _page_id, _critical, urls in uses.values():
         judged |= urls

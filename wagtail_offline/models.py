@@ -486,6 +486,7 @@ class OfflineManifestEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "part"], name="wagtail_offline_entry_part"),
+            models.Index(fields=["site", "kind"], name="wagtail_offline_entry_kind"),
             models.Index(fields=["page_id"], name="wagtail_offline_entry_page"),
         ]
 

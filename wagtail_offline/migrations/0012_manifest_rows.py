@@ -117,6 +117,9 @@ class Migration(migrations.Migration):
                     models.Index(
                         fields=["site", "part"], name="wagtail_offline_entry_part"
                     ),
+                    models.Index(
+                        fields=["site", "kind"], name="wagtail_offline_entry_kind"
+                    ),
                     models.Index(fields=["page_id"], name="wagtail_offline_entry_page"),
                 ],
                 "constraints": [
