@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from tests.factories import StandardPageFactory
 from tests.test_asset_revisions import add_pages
 from wagtail_offline import manifest_parts
 from wagtail_offline.manifest import rebuild_site_manifest
@@ -154,5 +155,36 @@ def test_a_site_grown_far_beyond_its_parts_is_spread_over_more(site, trails):
     assert grown.part_count > part_count
     assert len(grown.part_digests) == grown.part_count
     patched = stored(site)
+    rebuild_site_manifest(site)
+    assert stored(site) == patched
+
+
+def test_pages_that_leave_unnamed_take_their_entries_and_problems_along(
+    site, home, trails, monkeypatch
+):
+    """A section unflagged: its pages leave though the publish names only the section."""
+    from tests.test_admin_report import break_page
+
+    walks = StandardPageFactory(
+        parent=home,
+        title="Walks",
+        slug="walks",
+        offline_available=True,
+        offline_include_subpages=True,
+    )
+    fine = StandardPageFactory(parent=walks, title="Fine", slug="fine")
+    broken = StandardPageFactory(parent=walks, title="Broken", slug="broken")
+    break_page(monkeypatch, broken)
+    add_pages(trails, range(3))
+    rebuild_site_manifest(site)
+    stored_before = stored(site)
+    assert any(page == broken.pk for _url, page, _message in stored_before["problems"])
+
+    walks.offline_available = walks.offline_include_subpages = False
+    walks.save_revision().publish()
+    rebuild_site_manifest(site, page_ids={walks.pk, home.pk})
+    patched = stored(site)
+    assert not any(url.startswith("/walks/") for url, *_rest in patched["entries"])
+    assert not any(page in (fine.pk, broken.pk) for _u, page, _m in patched["problems"])
     rebuild_site_manifest(site)
     assert stored(site) == patched

@@ -1381,12 +1381,7 @@ def patch_and_store(site, client, rendered_ids):
             manifest = _lock_manifest(site)
             if snapshot_state(site) != state or manifest.version != previous.version:
                 continue  # Another build stored meanwhile: assemble again.
-            problems = [
-                problem
-                for problem in manifest.problems
-                if problem.get("page_id") is not None
-                and problem["page_id"] not in fresh
-            ]
+            problems = _unchanged_pages_problems(site, manifest.problems, fresh)
             manifest.problems = problems + [p.as_dict() for p in assembled.problems]
             manifest_rows.patch(
                 manifest,
@@ -1396,6 +1391,19 @@ def patch_and_store(site, client, rendered_ids):
             )
             return _finish_store(manifest, assembled)
     return None  # Still racing: a full assembly, under the lock.
+
+
+def _unchanged_pages_problems(site, problems, fresh):
+    """The stored problems of pages a patch leaves alone: not those of the pages it
+    assembles again, nor of pages no longer offline (their snapshots are gone), nor the
+    site's (every build finds them again)."""
+    page_ids = {problem.get("page_id") for problem in problems} - {None} - set(fresh)
+    kept = set(
+        OfflinePageSnapshot.objects.filter(
+            site=site, page_id__in=sorted(page_ids)
+        ).values_list("page_id", flat=True)
+    )
+    return [problem for problem in problems if problem.get("page_id") in kept]
 
 
 def _lock_manifest(site):
