@@ -307,3 +307,22 @@ def test_a_pages_own_urls_never_lead_into_the_admin(site, trails, monkeypatch):
         "/admin/login/, /admin/pages/, /django-admin/, /x%2F..%2Fy/ is part of the admin"
         in messages(manifest)
     )
+
+
+def test_urls_too_long_to_store_are_reported_and_the_build_goes_on(
+    site, trails, monkeypatch
+):
+    long_path = "/media/" + "a" * 5000 + ".jpg"
+    long_foreign = "https://elsewhere.example/" + "é" * 1500  # short in characters only
+    serve_html(
+        monkeypatch,
+        f'<img src="{long_path}" alt=""><img src="{long_foreign}" alt="">'
+        '<img src="/media/short.jpg" alt="">',
+    )
+    manifest = rebuild_site_manifest(site)
+
+    assert "/trails/" in urls(manifest, "page")
+    assert not any(len(url) > 2048 for url in urls(manifest))
+    # The foreign one too: 1,526 characters, but more bytes than an entry may hold.
+    assert messages(manifest).count("too long to be saved offline") == 2
+    assert "5011 characters" in messages(manifest)

@@ -424,6 +424,7 @@ def save_snapshots(site, renders):
 
 
 SNAPSHOT_BATCH = 200
+MAX_URL_LENGTH = OfflineManifestEntry._meta.get_field("url").max_length
 # Up to this many pages to check are looked up by id; more are picked from every offline page.
 CANDIDATES_BY_ID = 500
 
@@ -578,6 +579,12 @@ def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
 # ---------- Phase 2: assembling the manifest from the snapshots ----------
 
 
+def too_long(url):
+    """Whether ``url`` is longer than a stored entry's URL may be (in UTF-8 bytes, which
+    a database index counts)."""
+    return len(url) > MAX_URL_LENGTH or len(url.encode()) > MAX_URL_LENGTH
+
+
 @dataclass
 class Assembly:
     """One assembly of one site's manifest from its page snapshots."""
@@ -680,7 +687,7 @@ class Assembly:
         seen, pending = set(), list(urls)
         while pending:
             url = self._entry_url(pending.pop())
-            if url in seen or url == own_url:
+            if url in seen or url == own_url or too_long(url):
                 continue
             seen.add(url)
             asset = self._assets.get(url)
@@ -702,6 +709,17 @@ class Assembly:
         while pending:
             url, used_by = pending.pop()
             url = self._entry_url(url)
+            if too_long(url):
+                self.report(
+                    url[:100] + "…",
+                    _(
+                        "A URL of %(length)s characters (used by %(used_by)s) is too "
+                        "long to be saved offline."
+                    )
+                    % {"length": len(url), "used_by": used_by},
+                    page_id,
+                )
+                continue
             if url in self.entries:
                 self.entries[url]["critical"] = (
                     self.entries[url]["critical"] or critical
