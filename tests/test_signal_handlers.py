@@ -371,3 +371,25 @@ def test_a_publish_rebuilds_only_the_site_that_holds_the_page(
         other_home.save_revision().publish()
     assert OfflineManifest.objects.get(site=site).version == ours
     assert OfflineManifest.objects.get(site=other).version != theirs
+
+
+def test_a_collection_restricted_in_the_transaction_of_a_publish_removes_its_images(
+    site, trails, django_capture_on_commit_callbacks
+):
+    """The publish's task patches the manifest; the restriction asked for every page's
+    files to be judged again, which the one task they become must still do."""
+    walkers = new_collection("Walkers")
+    with django_capture_on_commit_callbacks(execute=True):
+        StandardPageFactory(
+            parent=trails, slug="ridge", image=ImageFactory(collection=walkers)
+        ).save_revision().publish()
+        meadow = StandardPageFactory(parent=trails, slug="meadow")
+        meadow.save_revision().publish()
+    assert len(media_urls(site)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        CollectionViewRestriction.objects.create(
+            collection=walkers, restriction_type=CollectionViewRestriction.LOGIN
+        )
+        meadow.title = "Meadow, revised"
+        meadow.save_revision().publish()
+    assert media_urls(site) == set()
