@@ -44,18 +44,23 @@ def worker_entry(entry):
     return worker
 
 
-def _row(site_id, entry, part, critical, page_id):
-    return OfflineManifestEntry(
-        site_id=site_id,
-        url=entry["url"],
-        revision=entry["revision"],
-        size=entry["size"],
-        kind=entry["kind"],
-        critical=critical,
-        form_submit_url=entry.get("formSubmitUrl", ""),
-        page_id=page_id,
-        part=part,
+def _entry_values(site_id, entry, part, critical, page_id):
+    """The ``ENTRY_FIELDS`` values of an entry (a dict, as an assembly makes it)."""
+    return (
+        site_id,
+        entry["url"],
+        entry["revision"],
+        entry["size"],
+        entry["kind"],
+        critical,
+        entry.get("formSubmitUrl", ""),
+        page_id,
+        part,
     )
+
+
+def _row(*values):
+    return OfflineManifestEntry(**dict(zip(ENTRY_FIELDS, values, strict=True)))
 
 
 def _use_rows(site_id, uses):
@@ -65,9 +70,9 @@ def _use_rows(site_id, uses):
             yield (site_id, user, page_id, critical, url)
 
 
-USE_FIELDS = ("site", "user", "page_id", "critical", "url")
+USE_FIELDS = ("site_id", "user", "page_id", "critical", "url")
 ENTRY_FIELDS = (
-    "site",
+    "site_id",
     "url",
     "revision",
     "size",
@@ -107,25 +112,14 @@ def _entry_rows(site_id, entries, uses, part_count):
                 critical_urls.add(url)
     for entry in entries:
         url = entry["url"]
-        group = url
-        if user_count.get(url) == 1:
-            group = manifest_parts.group_key(url, [first_user[url]])
+        sole_user = [first_user[url]] if user_count.get(url) == 1 else ()
+        part = manifest_parts.bucket_of(
+            manifest_parts.group_key(url, sole_user), part_count
+        )
         page_id = uses[url][0] if url in uses else None
         critical = url in critical_urls if url in first_user else entry["critical"]
-        part = manifest_parts.bucket_of(group, part_count)
-        stored = {**entry, "critical": critical}
-        values = (
-            site_id,
-            url,
-            entry["revision"],
-            entry["size"],
-            entry["kind"],
-            critical,
-            entry.get("formSubmitUrl", ""),
-            page_id,
-            part,
-        )
-        yield part, worker_entry(stored), values
+        values = _entry_values(site_id, entry, part, critical, page_id)
+        yield part, worker_entry({**entry, "critical": critical}), values
 
 
 def _in_parts(rows, buckets):
@@ -226,13 +220,8 @@ def patch(manifest, entries, uses, replaced):
                 continue
             group = manifest_parts.group_key(url, users)
             page_id = uses[url][0] if url in uses else (row.page_id if row else None)
-            new = _row(
-                site_id,
-                entry,
-                manifest_parts.bucket_of(group, part_count),
-                url in critical,
-                page_id,
-            )
+            part = manifest_parts.bucket_of(group, part_count)
+            new = _row(*_entry_values(site_id, entry, part, url in critical, page_id))
             if row is None:
                 creates.append(new)
                 parts.add(new.part)
@@ -251,15 +240,8 @@ def patch(manifest, entries, uses, replaced):
     _rewrite_parts(manifest, parts)
 
 
-_UPDATED_FIELDS = [
-    "revision",
-    "size",
-    "kind",
-    "critical",
-    "form_submit_url",
-    "page_id",
-    "part",
-]
+# What a patch may change of a stored entry: all but its site and URL.
+_UPDATED_FIELDS = ENTRY_FIELDS[2:]
 
 
 def _remember_documents(manifest):
@@ -292,9 +274,9 @@ def repartition(manifest, entry_count):
     }
     rows = list(OfflineManifestEntry.objects.filter(site_id=site_id).only("pk", "url"))
     for row in rows:
-        row.part = manifest_parts.bucket_of(
-            sole_users.get(row.url, row.url), part_count
-        )
+        sole_user = [sole_users[row.url]] if row.url in sole_users else ()
+        group = manifest_parts.group_key(row.url, sole_user)
+        row.part = manifest_parts.bucket_of(group, part_count)
     OfflineManifestEntry.objects.bulk_update(rows, ["part"], batch_size=BATCH)
     manifest.part_count = part_count
     manifest.part_digests = [""] * part_count
