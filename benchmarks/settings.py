@@ -42,3 +42,9 @@ LOGGING = {
     # The plugin warns about every page it cannot save; the benchmarks show errors only.
     "root": {"handlers": ["console"], "level": "ERROR"},
 }
+
+# The section pages list their first children only, as a large site's index pages do
+# (benchmarks/templates/testapp/standard_page.html).
+TEMPLATES = [
+    {**TEMPLATES[0], "DIRS": [os.path.join(os.path.dirname(__file__), "templates")]}  # noqa: F405
+]

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 
 from tests.factories import StandardPageFactory
 from tests.test_asset_revisions import add_pages
-from wagtail_offline import manifest_parts
+from wagtail_offline import listing, manifest_parts
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import (
     OfflineManifest,
@@ -109,12 +109,21 @@ def test_an_asset_joins_the_part_of_its_only_page_and_leaves_it_when_shared(
     assert part_of(banner) == manifest_parts.bucket_of("/trails/page-3/", part_count)
 
 
-def test_publishes_end_where_a_full_build_of_the_same_content_does(site, trails):
+@pytest.mark.parametrize("scoped", [False, True], ids=["whole-site", "scoped"])
+def test_publishes_end_where_a_full_build_of_the_same_content_does(
+    site, trails, scoped
+):
+    """Scoped: each build looks for other changes only below the pages that changed,
+    as the builds that signal handlers ask for do."""
     pages = add_pages(trails, range(12))
     rebuild_site_manifest(site)
 
-    def patch(*changed):
-        rebuild_site_manifest(site, page_ids={page.pk for page in changed})
+    def patch(*changed, listing=()):
+        rebuild_site_manifest(
+            site,
+            page_ids={page.pk for page in [*changed, *listing]},
+            scope=[page.path for page in changed] if scoped else None,
+        )
 
     # A page takes another's banner (now shared), and a new file of its own.
     new = default_storage.save("banners/new.svg", ContentFile(b"<svg>new</svg>"))
@@ -126,21 +135,23 @@ def test_publishes_end_where_a_full_build_of_the_same_content_does(site, trails)
     patch(pages[1])
     # A page leaves; another drops what it shared; a slug changes; a broken image.
     pages[3].unpublish()
-    patch(pages[3], trails)
+    patch(pages[3], listing=[trails])
     publish(pages[1], "<p>Nothing shown.</p>")
     patch(pages[1])
     pages[4].slug = "renamed"
     publish(pages[4], pages[4].body)
-    patch(pages[4], trails)
+    patch(pages[4], listing=[trails])
     publish(pages[5], '<p><img src="/media/banners/missing.svg" alt=""></p>')
     patch(pages[5])
     # New pages under the section.
     added = add_pages(trails, range(12, 15))
-    patch(*added, trails)
+    patch(*added, listing=[trails])
     patched = stored(site)
+    listing_key = OfflineManifest.objects.get(site=site).listing_renders["/offline/"]
 
     rebuild_site_manifest(site)
     assert patched == stored(site)
+    assert listing_key["key"] == listing.render_key(site)
     assert any(
         url == "/media/banners/missing.svg"
         for url, _page, _message in patched["problems"]
@@ -159,8 +170,9 @@ def test_a_site_grown_far_beyond_its_parts_is_spread_over_more(site, trails):
     assert stored(site) == patched
 
 
+@pytest.mark.parametrize("scoped", [False, True], ids=["whole-site", "scoped"])
 def test_pages_that_leave_unnamed_take_their_entries_and_problems_along(
-    site, home, trails, monkeypatch
+    site, home, trails, monkeypatch, scoped
 ):
     """A section unflagged: its pages leave though the publish names only the section."""
     from tests.test_admin_report import break_page
@@ -182,7 +194,9 @@ def test_pages_that_leave_unnamed_take_their_entries_and_problems_along(
 
     walks.offline_available = walks.offline_include_subpages = False
     walks.save_revision().publish()
-    rebuild_site_manifest(site, page_ids={walks.pk, home.pk})
+    rebuild_site_manifest(
+        site, page_ids={walks.pk, home.pk}, scope=[walks.path] if scoped else None
+    )
     patched = stored(site)
     assert not any(url.startswith("/walks/") for url, *_rest in patched["entries"])
     assert not any(page in (fine.pk, broken.pk) for _u, page, _m in patched["problems"])

@@ -7,13 +7,11 @@ renders it to precache it, and on a publish renders it again only when
 
 import hashlib
 import json
-from functools import reduce
 from itertools import groupby
-from operator import or_
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, TextField, Value
+from django.db.models import Count, Exists, OuterRef, Sum, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import translation
@@ -24,7 +22,7 @@ from .app_manifest import site_display_name
 from .assets import static_fingerprint
 from .fallbacks import locale_roots
 from .models import OfflinePageSnapshot, OfflineSettings
-from .selection import not_expired, site_root_paths
+from .selection import below, not_expired, site_root_paths
 
 
 class ListedPage(NamedTuple):
@@ -156,7 +154,7 @@ def language_name(code):
         return code
 
 
-def render_key(site, language_code=None):
+def render_key(site, language_code=None, stored_lines=False):
     """Changes with whatever the listing in ``language_code`` shows: the listed pages
     (what their items say, their URLs, where they are in the tree), the sections'
     top pages, the rest of its templates' context (the languages, the site's name and
@@ -165,9 +163,10 @@ def render_key(site, language_code=None):
     and the project's ``WAGTAIL_OFFLINE_*`` settings, which the tags of its base
     template print (the theme colour, whether the worker is on).
 
-    Taken from what the listing is made of, not from the listing: one query gives a
-    line per listed page, so a publish on a site of 10,000 pages spends no time making
-    sections it will not render.
+    Taken from what the listing is made of, not from the listing: a line per listed
+    page, added up as hashes (see ``refresh_listed_lines``). With ``stored_lines`` the
+    hashes a build stored on the snapshots are added up by the database, so that a
+    publish on a site of 10,000 pages reads no page it did not change.
 
     What the templates read beyond their context (a menu in the site's base template)
     is not in it: a publish trusts it as it trusts the pages it does not render again,
@@ -182,6 +181,10 @@ def render_key(site, language_code=None):
     values = context(site, language_code, [], sorted(locale_roots(site, root_paths)))
     listed = Page.objects.live().public().filter(not_expired())
     shown_site = values.pop("site")
+    snapshots = OfflinePageSnapshot.objects.filter(site=site)
+    if language_code is not None:
+        snapshots = snapshots.filter(below(roots, "page__path"))
+    lines = _stored_lines(snapshots) if stored_lines else _lines(snapshots, listed)
     inputs = [
         __version__,
         # With ManifestStaticFilesStorage, its manifest's hash; else nothing: static
@@ -201,21 +204,67 @@ def render_key(site, language_code=None):
         {name: conf.get(name) for name in sorted(conf.DEFAULTS)},
         values,
         _section_tops(site, roots, listed),
-        _listed_lines_digest(site, roots, listed),
+        lines,
     ]
     return revision_of(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 
-def _listed_lines_digest(site, roots, listed):
-    """A digest of one line per URL of a listed page (as ``listed_pages_until`` picks
-    them): the page, its URL, what its item says, its place in the tree, its expiry."""
-    lines = (
-        OfflinePageSnapshot.objects.filter(
-            reduce(or_, [Q(page__path__startswith=root) for root in roots]),
-            site=site,
-            error="",
-            page__in=listed,
-        )
+# Enough bits that a changed line changes the sum, few enough that a site's sum fits
+# a 64-bit integer (SQLite's SUM fails on overflow) up to millions of lines.
+LINE_HASH_BITS = 40
+
+
+def listed_line_hash(line):
+    return int.from_bytes(hashlib.sha256(line.encode()).digest(), "big") >> (
+        256 - LINE_HASH_BITS
+    )
+
+
+def _lines(snapshots, listed):
+    """[count, sum of hashes] of the lines of the listed, error-free ``snapshots``."""
+    hashes = [listed_line_hash(line) for _pk, line in _listed_lines(snapshots, listed)]
+    return [len(hashes), sum(hashes)]
+
+
+def _stored_lines(snapshots):
+    totals = snapshots.filter(listed_line__isnull=False).aggregate(
+        count=Count("pk"), total=Sum("listed_line")
+    )
+    return [totals["count"], int(totals["total"] or 0)]
+
+
+def refresh_listed_lines(site, scope=None):
+    """Store the hash of the line the listing shows for each snapshot below the tree
+    paths of ``scope`` (None: all of the site's) and for each snapshot that has none
+    yet (rendered since), or no hash when it is not listed."""
+    snapshots = OfflinePageSnapshot.objects.filter(site=site)
+    groups = [snapshots.filter(listed_line__isnull=True)]
+    if scope is None:
+        groups = [snapshots]
+    elif scope:
+        groups.append(snapshots.filter(below(scope, "page__path")))
+    listed = Page.objects.live().public().filter(not_expired())
+    changed = {}
+    for group in groups:
+        fresh = {
+            pk: listed_line_hash(line) for pk, line in _listed_lines(group, listed)
+        }
+        for pk, stored in group.values_list("pk", "listed_line"):
+            if fresh.get(pk) != stored:
+                changed[pk] = fresh.get(pk)
+    OfflinePageSnapshot.objects.bulk_update(
+        [OfflinePageSnapshot(pk=pk, listed_line=line) for pk, line in changed.items()],
+        ["listed_line"],
+        batch_size=500,
+    )
+
+
+def _listed_lines(snapshots, listed):
+    """(snapshot pk, line) for the error-free ``snapshots`` of listed pages (as
+    ``listed_pages_until`` picks them): the page, its URL, what its item says, its
+    place in the tree, its expiry."""
+    return (
+        snapshots.filter(error="", page__in=listed)
         .annotate(
             line=Concat(
                 *_separated(
@@ -231,9 +280,8 @@ def _listed_lines_digest(site, roots, listed):
                 output_field=TextField(),
             )
         )
-        .values_list("line", flat=True)
+        .values_list("pk", "line")
     )
-    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 
 def _separated(*fields):
@@ -252,7 +300,7 @@ def _section_tops(site, roots, listed):
     return [
         list(row)
         for row in Page.objects.filter(
-            reduce(or_, [Q(path__startswith=root) for root in roots]),
+            below(roots),
             Exists(in_them),
             depth=depth + 1,
         )

@@ -38,6 +38,7 @@ from .asset_revisions import AssetRevisions, KnownAsset
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
+from .listing import refresh_listed_lines
 from .listing import render_key as listing_render_key
 from .media_origins import RemoteMedia
 from .models import (
@@ -61,6 +62,7 @@ from .rendering import (
 )
 from .selection import (
     PrivateMedia,
+    below,
     excluded_pages,
     is_public_live_page,
     offline_pages,
@@ -429,14 +431,15 @@ MAX_URL_LENGTH = OfflineManifestEntry._meta.get_field("url").max_length
 CANDIDATES_BY_ID = 500
 
 
-def pages_to_render(site, client, page_ids):
+def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
     """(``StalePage``, paths, problem, paths key) for each offline page to re-render, and
     the offline page ids (None unless every page is rendered).
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
-    or its URLs changed. Only pages whose snapshot was rendered at another place in the
-    tree (``url_path``) or with other sites or paths never offline (the paths key) are
-    asked for their URLs: the database finds them, as asking every page is what a
+    or its URLs changed; only pages below ``scope`` (tree paths; None: the whole site)
+    or added after page id ``seen_until`` are looked at for that. Only pages whose snapshot was rendered at another place in
+    the tree (``url_path``) or with other sites or paths never offline (the paths key)
+    are asked for their URLs: the database finds them, as asking every page is what a
     publish on a large site would wait on.
     """
     # One request: Wagtail caches the site's root paths on it.
@@ -452,7 +455,10 @@ def pages_to_render(site, client, page_ids):
             paths_key=paths_key,
             url_path=OuterRef("url_path"),
         )
-        candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
+        stale = ~Exists(current)
+        if scope is not None:
+            stale = (below(scope) | Q(pk__gt=seen_until or 0)) & stale
+        candidates = offline.filter(Q(pk__in=sorted(page_ids)) | stale)
     candidate_ids = set(candidates.order_by().values_list("pk", flat=True))
     stored = {}
     for batch in _batches(sorted(candidate_ids), CANDIDATES_BY_ID):
@@ -507,6 +513,17 @@ def paths_key_of(site, site_prefixes):
     return revision_of(context.encode())
 
 
+def _paths_unchanged(site):
+    """Whether every snapshot was rendered with the sites and paths of now (the paths
+    key): else any page's URL may have changed, wherever a change was made."""
+    paths_key = paths_key_of(site, site_bypass_prefixes(site.pk))
+    return (
+        not OfflinePageSnapshot.objects.filter(site=site)
+        .exclude(paths_key=paths_key)
+        .exists()
+    )
+
+
 def _store_paths_keys(site, paths_key, url_paths):
     """Record that the URLs of these pages (page id -> url_path) were found unchanged."""
     snapshots = []
@@ -527,34 +544,38 @@ def _batches(items, size):
         yield items[start : start + size]
 
 
-def forget_pages_no_longer_offline(site):
-    """Delete the snapshots of pages that are no longer offline.
+def forget_pages_no_longer_offline(site, scope=None):
+    """Delete the snapshots of pages below ``scope`` (tree paths; None: the whole site)
+    that are no longer offline.
 
     The offline pages are read again under the lock: a build that began earlier must
     not delete the snapshot of a page another build has just rendered for its publish.
     """
     with transaction.atomic():
         lock_snapshots(site)
-        deleted, _by_model = (
-            OfflinePageSnapshot.objects.filter(site=site)
-            .exclude(page_id__in=offline_pages(site).order_by().values("pk"))
-            .delete()
-        )
+        snapshots = OfflinePageSnapshot.objects.filter(site=site)
+        if scope is not None:
+            snapshots = snapshots.filter(below(scope, "page__path"))
+        deleted, _by_model = snapshots.exclude(
+            page_id__in=offline_pages(site).order_by().values("pk")
+        ).delete()
         if deleted:
             OfflineServingState.bump()  # The listing shows the snapshots.
 
 
-def render_stale_pages(site, client, page_ids=None, progress=None, store=True):
-    """Phase 1: render what may have changed.
+def render_stale_pages(
+    site, client, page_ids=None, progress=None, store=True, scope=None, seen_until=None
+):
+    """Phase 1: render what may have changed (below ``scope``: see ``pages_to_render``).
 
     Returns ``(snapshots, offline_ids, rendered_ids)``: the new snapshots when not
     ``store`` (else none: the assembly reads them back), the offline pages' ids and
     the ids of the pages rendered.
     """
     with cycle_collection_paused():
-        stale, offline_ids = pages_to_render(site, client, page_ids)
+        stale, offline_ids = pages_to_render(site, client, page_ids, scope, seen_until)
     if store:
-        forget_pages_no_longer_offline(site)
+        forget_pages_no_longer_offline(site, scope)
     paths_key = paths_key_of(site, site_bypass_prefixes(site.pk))
     rendered, unsaved = [], []
     for number, (page, paths, problem, url_path) in enumerate(stale, start=1):
@@ -1091,7 +1112,8 @@ def render_listing(client, url, language_code, stored=None):
     The key is taken before rendering: a publish landing in between leaves a render
     newer than its key, which the next build renders again; never the reverse.
     """
-    key = listing_render_key(client.site, language_code)
+    # A build compares with a stored render, and refreshed the listed lines first.
+    key = listing_render_key(client.site, language_code, stored_lines=bool(stored))
     if stored and stored.get("key") == key:
         rendered = Rendered(
             url,
@@ -1111,10 +1133,39 @@ def render_listing(client, url, language_code, stored=None):
     }
 
 
-def changed_since(site):
+def changed_since(site, scope=None, page_ids=()):
     """Ids of the pages whose snapshots the stored manifest does not ship as they are:
     stored by another build since (whose manifest is not stored yet, or never was), or
-    gone (the page left, or failed to render)."""
+    gone (the page left, or failed to render).
+
+    With ``scope`` (tree paths), pages gone are looked for only below it and among
+    ``page_ids``: a publish names the pages it deletes, and what else left is below
+    the page it changed.
+    """
+    unshipped = set(
+        OfflinePageSnapshot.objects.filter(site=site, shipped=False).values_list(
+            "page_id", flat=True
+        )
+    )
+    if scope is not None:
+        named = set(page_ids) | set(
+            Page.objects.filter(below(scope)).values_list("pk", flat=True)
+        )
+        with_snapshot = set()
+        for batch in _batches(sorted(named), CANDIDATES_BY_ID):
+            with_snapshot.update(
+                OfflinePageSnapshot.objects.filter(
+                    site=site, page_id__in=batch, error=""
+                ).values_list("page_id", flat=True)
+            )
+        shipped_pages = set()
+        for batch in _batches(sorted(named - with_snapshot), CANDIDATES_BY_ID):
+            shipped_pages.update(
+                OfflineManifestEntry.objects.filter(
+                    site=site, kind="page", page_id__in=batch
+                ).values_list("page_id", flat=True)
+            )
+        return unshipped | shipped_pages
     shipped = OfflineManifestEntry.objects.filter(
         site=site, kind="page", url=OuterRef("url"), revision=OuterRef("revision")
     )
@@ -1133,7 +1184,7 @@ def changed_since(site):
         .exclude(Exists(current))
         .values_list("page_id", flat=True)
     )
-    return set(changed) | set(gone)
+    return unshipped | set(changed) | set(gone)
 
 
 def add_snapshots(assembly, snapshots):
@@ -1368,7 +1419,7 @@ def _patchable(manifest, site):
     )
 
 
-def patch_and_store(site, client, rendered_ids):
+def patch_and_store(site, client, rendered_ids, scope=None, page_ids=()):
     """Assemble again only what a publish may have changed, and store it as a patch
     of the stored manifest (manifest_rows.patch); None when it cannot be patched
     (none stored yet, or assembled by other rules), for a full assembly instead.
@@ -1376,13 +1427,14 @@ def patch_and_store(site, client, rendered_ids):
     What is assembled again: the pages rendered, the pages whose snapshots the stored
     manifest does not ship as they are, and what every build renders (the fallback,
     the listing, the queued page, the web app manifest, the settings' other URLs).
+    ``scope`` and ``page_ids``: where to look for pages gone (see ``changed_since``).
     """
     for _attempt in range(OPTIMISTIC_ATTEMPTS):
         previous = OfflineManifest.objects.filter(site=site).first()
         if not _patchable(previous, site):
             return None
         state = snapshot_state(site)
-        fresh = set(rendered_ids) | changed_since(site)
+        fresh = set(rendered_ids) | changed_since(site, scope, page_ids)
         offline_fresh = set(
             offline_pages(site)
             .filter(pk__in=sorted(fresh))
@@ -1407,6 +1459,10 @@ def patch_and_store(site, client, rendered_ids):
                 assembled.uses,
                 [Q(page_id__isnull=True), Q(page_id__in=sorted(fresh))],
             )
+            for batch in _batches(sorted(fresh), CANDIDATES_BY_ID):
+                OfflinePageSnapshot.objects.filter(
+                    site=site, page_id__in=batch, shipped=False
+                ).update(shipped=True)
             return _finish_store(manifest, assembled)
     return None  # Still racing: a full assembly, under the lock.
 
@@ -1432,6 +1488,10 @@ def _lock_manifest(site):
 def _store(manifest, assembled):
     manifest.problems = [problem.as_dict() for problem in assembled.problems]
     manifest_rows.replace(manifest, assembled.entries, assembled.uses)
+    # Under the lock, with the snapshots the assembly read (``snapshot_state``).
+    OfflinePageSnapshot.objects.filter(site=manifest.site_id, shipped=False).update(
+        shipped=True
+    )
     return _finish_store(manifest, assembled)
 
 
@@ -1447,30 +1507,55 @@ def _finish_store(manifest, assembled):
     return manifest
 
 
-def rebuild_site_manifest(site, page_ids=None, progress=None, reassemble=False):
+def rebuild_site_manifest(
+    site, page_ids=None, progress=None, reassemble=False, scope=None
+):
     """Rebuild and store ``site``'s manifest, re-rendering only ``page_ids`` (all when None).
 
     Pages without a snapshot, or whose URLs changed, are always rendered. With
     ``page_ids``, only what they may have changed is assembled again, unless
     ``reassemble`` (or ``page_ids`` is empty: a change of the settings, of which media
     are private), which judges every page's assets again without rendering them.
+    ``scope``: the tree paths below which pages may have changed otherwise (become
+    offline or not, moved, retitled); None, anywhere in the site.
     ``progress``, if given, is called as ``progress(number, total, page)`` before each
     page render. Returns the stored ``OfflineManifest``.
     """
     client = AnonymousClient(site)
-    _snapshots, _offline_ids, rendered_ids = render_stale_pages(
-        site, client, page_ids, progress
+    if not page_ids or reassemble or not _paths_unchanged(site):
+        scope = None
+    # Read before looking: a page added meanwhile is looked for by the next build.
+    newest_page = Page.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    seen_until = (
+        OfflineManifest.objects.filter(site=site)
+        .values_list("pages_seen_until", flat=True)
+        .first()
     )
+    _snapshots, _offline_ids, rendered_ids = render_stale_pages(
+        site, client, page_ids, progress, scope=scope, seen_until=seen_until
+    )
+    refresh_listed_lines(site, scope)
     with cycle_collection_paused():
+        manifest = None
         if page_ids and not reassemble:
-            manifest = patch_and_store(site, client, rendered_ids)
-            if manifest is not None:
-                return manifest
-        # A publish cannot have changed the files of pages it did not render: a full
-        # rebuild judges them again. (Privacy is judged afresh by every build.)
-        return assemble_and_store(
-            site, client, None if page_ids is None else rendered_ids
-        )
+            manifest = patch_and_store(site, client, rendered_ids, scope, page_ids)
+        if manifest is None:
+            # A publish cannot have changed the files of pages it did not render: a
+            # full rebuild judges them again. (Privacy is judged afresh by every build.)
+            manifest = assemble_and_store(
+                site, client, None if page_ids is None else rendered_ids
+            )
+    _record_pages_seen(manifest, newest_page)
+    return manifest
+
+
+def _record_pages_seen(manifest, newest_page):
+    """Raise the stored ``pages_seen_until`` to ``newest_page`` (a build that began
+    earlier and stored later must not lower it)."""
+    OfflineManifest.objects.filter(site_id=manifest.site_id).filter(
+        Q(pages_seen_until__isnull=True) | Q(pages_seen_until__lt=newest_page)
+    ).update(pages_seen_until=newest_page)
+    manifest.pages_seen_until = max(manifest.pages_seen_until or 0, newest_page)
 
 
 @dataclass

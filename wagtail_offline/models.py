@@ -376,6 +376,11 @@ class OfflineManifest(models.Model):
     # What the build stored of each listing it precaches, with the key of what it showed
     # (``listing.render_key``): a publish that changes none of it renders it no more.
     listing_renders = models.JSONField(default=dict, editable=False)
+    # The highest page id when the build looked for pages to render: pages added since
+    # without a publish (an import, a script) are looked for by the next one.
+    pages_seen_until = models.PositiveBigIntegerField(
+        null=True, blank=True, editable=False
+    )
     built_at = models.DateTimeField(default=timezone.now)
 
     WORKER_FIELDS = ("url", "revision", "size", "kind", "critical")
@@ -606,12 +611,26 @@ class OfflinePageSnapshot(models.Model):
     # Flaws of a page that still ships, such as a template without {% offline_head %}.
     warnings = models.JSONField(default=list)
     rendered_at = models.DateTimeField(auto_now=True)
+    # Whether a stored manifest ships this render (or its problem): a publish assembles
+    # again the pages of unshipped snapshots, which another build stored.
+    shipped = models.BooleanField(default=False)
+    # A hash of the line the listing shows for this URL, as the last build saw it
+    # (listing.listed_line_hash); a publish adds them up instead of reading every page.
+    listed_line = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "page", "url"], name="unique_offline_snapshot"
             )
+        ]
+        indexes = [
+            models.Index(
+                fields=["site", "shipped"], name="wagtail_off_snap_shipped_idx"
+            ),
+            models.Index(
+                fields=["site", "listed_line"], name="wagtail_off_snap_line_idx"
+            ),
         ]
 
     def __str__(self):

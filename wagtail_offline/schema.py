@@ -26,7 +26,7 @@ def tables_ready():
         OfflineSettings,
     )
 
-    # The newest migration's tables stand for its new columns too.
+    # The newest tables stand for their migrations' columns, but for those checked below.
     models = (
         OfflineManifest,
         OfflinePageSnapshot,
@@ -46,10 +46,29 @@ def tables_ready():
         existing = set(connections[alias].introspection.table_names())
     except DatabaseError:
         return False
-    if all(model._meta.db_table in existing for model in models):
+    if all(model._meta.db_table in existing for model in models) and all(
+        _has_columns(alias, model, columns)
+        for model, columns in (
+            # Added by the newest migration (0013) to tables that existed before.
+            (OfflinePageSnapshot, {"shipped", "listed_line"}),
+            (OfflineManifest, {"pages_seen_until"}),
+        )
+    ):
         _ready_aliases.add(alias)
         return True
     return False
+
+
+def _has_columns(alias, model, columns):
+    connection = connections[alias]
+    try:
+        with connection.cursor() as cursor:
+            described = connection.introspection.get_table_description(
+                cursor, model._meta.db_table
+            )
+    except DatabaseError:
+        return False
+    return columns <= {column.name for column in described}
 
 
 def _forget(**kwargs):

@@ -43,6 +43,14 @@ def in_site(site):
     return reduce(or_, [Q(path__startswith=path) for path in site_root_paths(site)])
 
 
+def below(paths, field="path"):
+    """A filter for the pages at or below any of the tree ``paths`` (on ``field``,
+    the path of the page a row belongs to); none when there are no paths."""
+    return reduce(
+        or_, [Q(**{f"{field}__startswith": path}) for path in paths], Q(pk__in=[])
+    )
+
+
 def page_is_in_site(page, site):
     return any(page.path.startswith(path) for path in site_root_paths(site))
 

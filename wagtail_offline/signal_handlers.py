@@ -72,7 +72,11 @@ def page_changed(instance, **kwargs):
     """Published (a copy too), unpublished: the page and the pages that show it."""
     # The listing shows titles and live pages: it is served afresh from now on.
     OfflineServingState.bump()
-    schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
+    schedule_rebuild(
+        sites_containing(instance),
+        affected_page_ids(instance),
+        scope=[instance.path],
+    )
 
 
 # Fields of a page the listing shows or decides by; a draft's save touches none of them.
@@ -121,7 +125,8 @@ def page_moved(
     site_ids = set(sites_containing(parent_page_before)) | set(
         sites_containing(instance)
     )
-    schedule_rebuild(site_ids, ids)
+    moved = Page.objects.filter(pk=instance.pk).values_list("path", flat=True)
+    schedule_rebuild(site_ids, ids, scope=list(moved))
 
 
 @once_migrated
@@ -132,7 +137,13 @@ def page_deleting(instance, **kwargs):
     # In the delete's transaction (Django's deletions run in one): seen with it.
     OfflineServingState.bump()
     if instance.live:
-        schedule_rebuild(sites_containing(instance), affected_page_ids(instance))
+        # Its subpages go with it: named, so that the manifest drops their entries.
+        below = Page.objects.descendant_of(instance).values_list("pk", flat=True)
+        schedule_rebuild(
+            sites_containing(instance),
+            affected_page_ids(instance) | set(below),
+            scope=[instance.path],
+        )
 
 
 @once_migrated
@@ -140,7 +151,7 @@ def view_restriction_changed(instance, **kwargs):
     # Private pages leave the listing at once, whatever the task backend.
     OfflineServingState.bump()
     page = instance.page
-    schedule_rebuild(sites_containing(page), affected_page_ids(page))
+    schedule_rebuild(sites_containing(page), affected_page_ids(page), scope=[page.path])
 
 
 @once_migrated
@@ -158,7 +169,8 @@ def media_changed(instance, **kwargs):
     """
     page_ids = referring_page_ids(instance)
     if page_ids:
-        schedule_rebuild(sites_containing_pages(page_ids), page_ids)
+        # Their content changed, not which pages are offline nor their URLs.
+        schedule_rebuild(sites_containing_pages(page_ids), page_ids, scope=[])
     collection = getattr(instance, "collection", None)
     if collection is not None and collection.get_view_restrictions().exists():
         schedule_rebuild(list(Site.objects.values_list("pk", flat=True)), [])

@@ -15,10 +15,11 @@ _local = threading.local()
 
 @task()
 def rebuild_offline_manifest_task(
-    site_id, page_ids=None, rebuild_id=None, reassemble=False
+    site_id, page_ids=None, rebuild_id=None, reassemble=False, scope=None
 ):
     """Rebuild one site's manifest, re-rendering ``page_ids`` (every page when None);
-    ``reassemble`` judges every page's assets again (see ``rebuild_site_manifest``).
+    ``reassemble`` judges every page's assets again, ``scope`` limits what is checked
+    for other changes (see ``rebuild_site_manifest``).
 
     ``rebuild_id`` is the ``OfflineRebuild`` that records the request: marked finished
     (with the reason when the manifest could not be built) whatever happens. Then the
@@ -36,7 +37,10 @@ def rebuild_offline_manifest_task(
         if site is None:
             return None
         manifest = rebuild_site_manifest(
-            site, None if page_ids is None else set(page_ids), reassemble=reassemble
+            site,
+            None if page_ids is None else set(page_ids),
+            reassemble=reassemble,
+            scope=scope,
         )
         return manifest.version
     except ManifestError as failure:
@@ -69,20 +73,22 @@ def _finish(rebuild, error):
     ).exclude(pk=rebuild.pk).delete()
 
 
-def schedule_rebuild(site_ids, page_ids=None, user=None):
+def schedule_rebuild(site_ids, page_ids=None, user=None, scope=None):
     """Rebuild these sites' manifests once the current transaction commits.
 
     Every change of one transaction is coalesced into a single task per site;
     ``page_ids=None`` asks for every page to be re-rendered, an empty ``page_ids`` for
     every page's assets to be judged again (which media are private, the settings).
-    ``user`` is recorded as who asked (for a "Rebuild now").
+    ``scope``: the tree paths of the pages whose sections the change may have altered
+    (which pages are offline, their URLs, what the listing says of them); None, the
+    whole site. ``user`` is recorded as who asked (for a "Rebuild now").
     """
     site_ids = list(site_ids)
     if not site_ids:
         return
     batch = _Batch.current()
     for site_id in site_ids:
-        batch.add(site_id, page_ids)
+        batch.add(site_id, page_ids, scope)
     if user is not None and user.is_authenticated:
         batch.requested_by = user
     transaction.on_commit(batch.enqueue)
@@ -95,6 +101,8 @@ class _Batch:
         self.pending = {}
         # Sites asked for with no page: every page's assets are judged again.
         self.reassemble = set()
+        # Site -> tree paths to check for other changes, or None for the whole site.
+        self.scopes = {}
         self.requested_by = None
         self.done = False
 
@@ -113,7 +121,13 @@ class _Batch:
             for entry in connection.run_on_commit
         )
 
-    def add(self, site_id, page_ids):
+    def add(self, site_id, page_ids, scope=None):
+        if scope is None or page_ids is None:
+            self.scopes[site_id] = None
+        elif self.scopes.get(site_id, ()) is not None:
+            self.scopes[site_id] = sorted(
+                set(self.scopes.get(site_id, ())) | set(scope)
+            )
         if site_id in self.pending and self.pending[site_id] is None:
             return
         if page_ids is not None and not page_ids:
@@ -137,7 +151,11 @@ class _Batch:
             )
             try:
                 rebuild_offline_manifest_task.enqueue(
-                    site_id, page_ids, rebuild.pk, site_id in self.reassemble
+                    site_id,
+                    page_ids,
+                    rebuild.pk,
+                    site_id in self.reassemble,
+                    self.scopes.get(site_id),
                 )
             except Exception as error:  # The other sites' rebuilds still go.
                 logger.exception(
