@@ -234,22 +234,27 @@ def _stored_lines(snapshots):
 
 
 def refresh_listed_lines(site, scope=None):
-    """Store the hash of the line the listing shows for each snapshot below the tree
-    paths of ``scope`` (None: all of the site's) and for each snapshot that has none
+    """Store the hash of the line the listing shows for each snapshot of the pages of
+    ``scope`` (page ids; None: all of the site's) and for each snapshot that has none
     yet (rendered since), or no hash when it is not listed."""
     snapshots = OfflinePageSnapshot.objects.filter(site=site)
     groups = [snapshots.filter(listed_line__isnull=True)]
     if scope is None:
         groups = [snapshots]
     elif scope:
-        groups.append(snapshots.filter(below(scope, "page__path")))
-    listed = Page.objects.live().public().filter(not_expired())
+        groups.append(snapshots.filter(page_id__in=sorted(scope)))
     changed = {}
     for group in groups:
+        rows = list(group.values_list("pk", "page_id", "listed_line"))
+        listed = Page.objects.live().public().filter(not_expired())
+        if scope is not None:  # Those pages only: the database need not judge them all.
+            listed = listed.filter(
+                pk__in=sorted({page_id for _pk, page_id, _l in rows})
+            )
         fresh = {
             pk: listed_line_hash(line) for pk, line in _listed_lines(group, listed)
         }
-        for pk, stored in group.values_list("pk", "listed_line"):
+        for pk, _page_id, stored in rows:
             if fresh.get(pk) != stored:
                 changed[pk] = fresh.get(pk)
     OfflinePageSnapshot.objects.bulk_update(

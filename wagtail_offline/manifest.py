@@ -436,8 +436,8 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
     the offline page ids (None unless every page is rendered).
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
-    or its URLs changed; only pages below ``scope`` (tree paths; None: the whole site)
-    or added after page id ``seen_until`` are looked at for that. Only pages whose snapshot was rendered at another place in
+    or its URLs changed; only the pages of ``scope`` (page ids; None: the whole site)
+    and those added after page id ``seen_until`` are looked at for that. Only pages whose snapshot was rendered at another place in
     the tree (``url_path``) or with other sites or paths never offline (the paths key)
     are asked for their URLs: the database finds them, as asking every page is what a
     publish on a large site would wait on.
@@ -446,7 +446,13 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
     request = client.request("/")
     site_prefixes = site_bypass_prefixes(site.pk)
     paths_key = paths_key_of(site, site_prefixes)
-    offline = offline_pages(site)
+    among = None
+    if page_ids is not None and scope is not None:
+        added = Page.objects.filter(pk__gt=seen_until or 0).values_list("pk", flat=True)
+        added = list(added[: MAX_SCOPE + 1])
+        if len(added) <= MAX_SCOPE:  # Else an import: every page is looked at.
+            among = set(scope) | set(page_ids) | set(added)
+    offline = offline_pages(site, among=among)
     candidates = offline
     if page_ids is not None:
         current = OfflinePageSnapshot.objects.filter(
@@ -455,10 +461,7 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
             paths_key=paths_key,
             url_path=OuterRef("url_path"),
         )
-        stale = ~Exists(current)
-        if scope is not None:
-            stale = (below(scope) | Q(pk__gt=seen_until or 0)) & stale
-        candidates = offline.filter(Q(pk__in=sorted(page_ids)) | stale)
+        candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
     candidate_ids = set(candidates.order_by().values_list("pk", flat=True))
     stored = {}
     for batch in _batches(sorted(candidate_ids), CANDIDATES_BY_ID):
@@ -517,10 +520,11 @@ def _paths_unchanged(site):
     """Whether every snapshot was rendered with the sites and paths of now (the paths
     key): else any page's URL may have changed, wherever a change was made."""
     paths_key = paths_key_of(site, site_bypass_prefixes(site.pk))
-    return (
-        not OfflinePageSnapshot.objects.filter(site=site)
-        .exclude(paths_key=paths_key)
-        .exists()
+    snapshots = OfflinePageSnapshot.objects.filter(site=site)
+    # Two ranges of an index, where "not equal" would read every row.
+    return not (
+        snapshots.filter(paths_key__lt=paths_key).exists()
+        or snapshots.filter(paths_key__gt=paths_key).exists()
     )
 
 
@@ -545,7 +549,7 @@ def _batches(items, size):
 
 
 def forget_pages_no_longer_offline(site, scope=None):
-    """Delete the snapshots of pages below ``scope`` (tree paths; None: the whole site)
+    """Delete the snapshots of the pages of ``scope`` (page ids; None: the whole site)
     that are no longer offline.
 
     The offline pages are read again under the lock: a build that began earlier must
@@ -555,9 +559,10 @@ def forget_pages_no_longer_offline(site, scope=None):
         lock_snapshots(site)
         snapshots = OfflinePageSnapshot.objects.filter(site=site)
         if scope is not None:
-            snapshots = snapshots.filter(below(scope, "page__path"))
+            snapshots = snapshots.filter(page_id__in=sorted(scope))
+        offline = offline_pages(site, among=scope)
         deleted, _by_model = snapshots.exclude(
-            page_id__in=offline_pages(site).order_by().values("pk")
+            page_id__in=offline.order_by().values("pk")
         ).delete()
         if deleted:
             OfflineServingState.bump()  # The listing shows the snapshots.
@@ -1138,19 +1143,18 @@ def changed_since(site, scope=None, page_ids=()):
     stored by another build since (whose manifest is not stored yet, or never was), or
     gone (the page left, or failed to render).
 
-    With ``scope`` (tree paths), pages gone are looked for only below it and among
+    With ``scope`` (page ids), pages gone are looked for only among it and
     ``page_ids``: a publish names the pages it deletes, and what else left is below
     the page it changed.
     """
+    # ``__in``: SQLite looks a boolean up in an index for ``IN``, not for a bare column.
     unshipped = set(
-        OfflinePageSnapshot.objects.filter(site=site, shipped=False).values_list(
+        OfflinePageSnapshot.objects.filter(site=site, shipped__in=[False]).values_list(
             "page_id", flat=True
         )
     )
     if scope is not None:
-        named = set(page_ids) | set(
-            Page.objects.filter(below(scope)).values_list("pk", flat=True)
-        )
+        named = set(page_ids) | set(scope)
         with_snapshot = set()
         for batch in _batches(sorted(named), CANDIDATES_BY_ID):
             with_snapshot.update(
@@ -1436,9 +1440,7 @@ def patch_and_store(site, client, rendered_ids, scope=None, page_ids=()):
         state = snapshot_state(site)
         fresh = set(rendered_ids) | changed_since(site, scope, page_ids)
         offline_fresh = set(
-            offline_pages(site)
-            .filter(pk__in=sorted(fresh))
-            .values_list("pk", flat=True)
+            offline_pages(site, among=fresh).values_list("pk", flat=True)
         )
         snapshots = [
             StoredSnapshot(*row)
@@ -1517,13 +1519,12 @@ def rebuild_site_manifest(
     ``reassemble`` (or ``page_ids`` is empty: a change of the settings, of which media
     are private), which judges every page's assets again without rendering them.
     ``scope``: the tree paths below which pages may have changed otherwise (become
-    offline or not, moved, retitled); None, anywhere in the site.
+    offline or not, moved, retitled); None, anywhere in the site (so is a scope of
+    more than ``MAX_SCOPE`` pages: a change near the top of the tree).
     ``progress``, if given, is called as ``progress(number, total, page)`` before each
     page render. Returns the stored ``OfflineManifest``.
     """
     client = AnonymousClient(site)
-    if not page_ids or reassemble or not _paths_unchanged(site):
-        scope = None
     # Read before looking: a page added meanwhile is looked for by the next build.
     newest_page = Page.objects.aggregate(newest=Max("pk"))["newest"] or 0
     seen_until = (
@@ -1531,6 +1532,14 @@ def rebuild_site_manifest(
         .values_list("pages_seen_until", flat=True)
         .first()
     )
+    if (
+        not page_ids
+        or reassemble
+        or seen_until is None  # Built before pages were counted.
+        or not _paths_unchanged(site)
+    ):
+        scope = None
+    scope = _pages_below(scope)
     _snapshots, _offline_ids, rendered_ids = render_stale_pages(
         site, client, page_ids, progress, scope=scope, seen_until=seen_until
     )
@@ -1547,6 +1556,20 @@ def rebuild_site_manifest(
             )
     _record_pages_seen(manifest, newest_page)
     return manifest
+
+
+# Beyond this many pages, a scope is looked at as the whole site is.
+MAX_SCOPE = 2000
+
+
+def _pages_below(paths):
+    """The ids of the pages at or below ``paths``, or None for None or too many."""
+    if paths is None:
+        return None
+    ids = list(
+        Page.objects.filter(below(paths)).values_list("pk", flat=True)[: MAX_SCOPE + 1]
+    )
+    return None if len(ids) > MAX_SCOPE else set(ids)
 
 
 def _record_pages_seen(manifest, newest_page):

@@ -193,8 +193,10 @@ def patch(manifest, entries, uses, replaced):
     part_count = manifest.part_count
     creates, updates, deletes, parts = [], [], [], set()
     for batch in _batches(sorted(touched)):
+        # ``__in``: SQLite looks a boolean up in an index for ``IN``, not for a bare
+        # column (which reads every use of a stylesheet 10,000 pages share).
         critical = set(
-            stored_uses.filter(critical=True, url__in=batch).values_list(
+            stored_uses.filter(critical__in=[True], url__in=batch).values_list(
                 "url", flat=True
             )
         )

@@ -631,6 +631,9 @@ class OfflinePageSnapshot(models.Model):
             models.Index(
                 fields=["site", "listed_line"], name="wagtail_off_snap_line_idx"
             ),
+            models.Index(
+                fields=["site", "paths_key"], name="wagtail_off_snap_paths_idx"
+            ),
         ]
 
     def __str__(self):
