@@ -239,8 +239,9 @@ def rebuild_time_result(measured):
         notes=[
             f"{m['pages']:,} pages: the publish's tasks ran in {m['duration']:.2f} s, of "
             f"which {m['render_time']:.2f} s rendering {len(m['rendered'])} URLs and "
-            f"reading files through the site's views (the section page lists all its "
-            f"children: its template costs more as the site grows); the first build after "
+            f"reading files through the site's views (a section page lists its first 20 "
+            f"children, as a large site's index pages do: benchmarks/templates); the first "
+            f"build after "
             f"the snapshots (reading every asset once) took {m['first_build']:.2f} s."
             for m in measured
         ],

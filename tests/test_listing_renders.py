@@ -220,7 +220,9 @@ def test_a_title_published_during_the_listings_render_is_rendered_by_the_next_bu
     monkeypatch.setattr(manifest_module, "render_critical", original)
     renders.clear()
     publish(walks[1], body="<p>Only the body.</p>")
-    assert "/offline/" not in renders  # Below another page: trusted, as it was rendered.
+    assert (
+        "/offline/" not in renders
+    )  # Below another page: trusted, as it was rendered.
     rebuild_site_manifest(site, {walks[3].pk}, scope=[walks[3].path])
     assert "/offline/" in renders
 

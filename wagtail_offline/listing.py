@@ -11,6 +11,7 @@ from itertools import groupby
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Sum, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
@@ -257,11 +258,20 @@ def refresh_listed_lines(site, scope=None):
         for pk, _page_id, stored in rows:
             if fresh.get(pk) != stored:
                 changed[pk] = fresh.get(pk)
-    OfflinePageSnapshot.objects.bulk_update(
-        [OfflinePageSnapshot(pk=pk, listed_line=line) for pk, line in changed.items()],
-        ["listed_line"],
-        batch_size=500,
-    )
+    _store_listed_lines(changed)
+
+
+def _store_listed_lines(lines):
+    """Snapshot pk -> line hash (or None), one statement run for each: a full build's
+    10,000 took 2 s with ``bulk_update`` and its ``CASE`` per row."""
+    if not lines:
+        return
+    table = connection.ops.quote_name(OfflinePageSnapshot._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET listed_line = %s WHERE id = %s",
+            [(line, pk) for pk, line in lines.items()],
+        )
 
 
 def _listed_lines(snapshots, listed):

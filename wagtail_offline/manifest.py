@@ -406,21 +406,13 @@ def save_snapshots(site, renders):
         OfflinePageSnapshot.objects.filter(
             site=site, page_id__in=[page.pk for page, _snapshots, _started in kept]
         ).delete()
-        created = OfflinePageSnapshot.objects.bulk_create(
-            [snapshot for _page, snapshots, _started in kept for snapshot in snapshots]
-        )
-        # rendered_at records when the render began, which is what orders two renders
-        # (auto_now gave them the time of this save).
+        # rendered_at records when the render began, which is what orders two renders.
         for _page, snapshots, started in kept:
             for snapshot in snapshots:
                 snapshot.rendered_at = started
-        if all(snapshot.pk is not None for snapshot in created):
-            OfflinePageSnapshot.objects.bulk_update(created, ["rendered_at"])
-        else:  # A database that returns no ids from a bulk insert.
-            for page, _snapshots, started in kept:
-                OfflinePageSnapshot.objects.filter(site=site, page_id=page.pk).update(
-                    rendered_at=started
-                )
+        OfflinePageSnapshot.objects.bulk_create(
+            [snapshot for _page, snapshots, _started in kept for snapshot in snapshots]
+        )
         if kept:
             OfflineServingState.bump()  # The listing shows the snapshots' URLs.
 

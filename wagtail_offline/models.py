@@ -610,7 +610,8 @@ class OfflinePageSnapshot(models.Model):
     error = models.TextField(blank=True)
     # Flaws of a page that still ships, such as a template without {% offline_head %}.
     warnings = models.JSONField(default=list)
-    rendered_at = models.DateTimeField(auto_now=True)
+    # When the render began (set by the build; what orders two renders of a page).
+    rendered_at = models.DateTimeField(default=timezone.now)
     # Whether a stored manifest ships this render (or its problem): a publish assembles
     # again the pages of unshipped snapshots, which another build stored.
     shipped = models.BooleanField(default=False)
