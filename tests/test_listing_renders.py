@@ -223,7 +223,7 @@ def test_a_title_published_during_the_listings_render_is_rendered_by_the_next_bu
     assert (
         "/offline/" not in renders
     )  # Below another page: trusted, as it was rendered.
-    rebuild_site_manifest(site, {walks[3].pk}, scope=[walks[3].path])
+    rebuild_site_manifest(site, {walks[3].pk}, scope=[walks[3].pk])
     assert "/offline/" in renders
 
 

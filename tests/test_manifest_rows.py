@@ -122,7 +122,7 @@ def test_publishes_end_where_a_full_build_of_the_same_content_does(
         rebuild_site_manifest(
             site,
             page_ids={page.pk for page in [*changed, *listing]},
-            scope=[page.path for page in changed] if scoped else None,
+            scope=[page.pk for page in changed] if scoped else None,
         )
 
     # A page takes another's banner (now shared), and a new file of its own.
@@ -195,7 +195,7 @@ def test_pages_that_leave_unnamed_take_their_entries_and_problems_along(
     walks.offline_available = walks.offline_include_subpages = False
     walks.save_revision().publish()
     rebuild_site_manifest(
-        site, page_ids={walks.pk, home.pk}, scope=[walks.path] if scoped else None
+        site, page_ids={walks.pk, home.pk}, scope=[walks.pk] if scoped else None
     )
     patched = stored(site)
     assert not any(url.startswith("/walks/") for url, *_rest in patched["entries"])

@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Exists, OuterRef, Sum, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
@@ -238,6 +238,15 @@ def refresh_listed_lines(site, scope=None):
     """Store the hash of the line the listing shows for each snapshot of the pages of
     ``scope`` (page ids; None: all of the site's) and for each snapshot that has none
     yet (rendered since), or no hash when it is not listed."""
+    from .manifest import lock_snapshots
+
+    with transaction.atomic():
+        # In turn with other builds: an older read never overwrites a newer hash.
+        lock_snapshots(site)
+        _refresh_listed_lines(site, scope)
+
+
+def _refresh_listed_lines(site, scope):
     snapshots = OfflinePageSnapshot.objects.filter(site=site)
     groups = [snapshots.filter(listed_line__isnull=True)]
     if scope is None:
@@ -266,8 +275,9 @@ def _store_listed_lines(lines):
     10,000 took 2 s with ``bulk_update`` and its ``CASE`` per row."""
     if not lines:
         return
+    connection = connections[router.db_for_write(OfflinePageSnapshot)]
     table = connection.ops.quote_name(OfflinePageSnapshot._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET listed_line = %s WHERE id = %s",
             [(line, pk) for pk, line in lines.items()],

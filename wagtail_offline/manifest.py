@@ -66,6 +66,7 @@ from .selection import (
     excluded_pages,
     is_public_live_page,
     offline_pages,
+    outermost,
 )
 
 logger = logging.getLogger(__name__)
@@ -1385,6 +1386,8 @@ def assemble_and_store(site, client, fresh_ids=None):
         assembled = _assemble_stored(site, client, fresh_ids)
         try:
             with transaction.atomic():
+                # No snapshot lands between the check and the store.
+                lock_snapshots(site)
                 manifest = _lock_manifest(site)
                 if snapshot_state(site) != state:
                     continue  # Another build stored newer snapshots: assemble again.
@@ -1393,6 +1396,8 @@ def assemble_and_store(site, client, fresh_ids=None):
             continue  # Another build created the manifest row first.
     # Still racing: assemble once more while holding the lock.
     with transaction.atomic():
+        # No snapshot lands between the check and the store.
+        lock_snapshots(site)
         manifest = _lock_manifest(site)
         return _store(manifest, _assemble_stored(site, client, fresh_ids))
 
@@ -1442,6 +1447,8 @@ def patch_and_store(site, client, rendered_ids, scope=None, page_ids=()):
         ]
         assembled = assemble(site, client, snapshots, offline_fresh, previous)
         with transaction.atomic():
+            # No snapshot lands between the check and the store.
+            lock_snapshots(site)
             manifest = _lock_manifest(site)
             if snapshot_state(site) != state or manifest.version != previous.version:
                 continue  # Another build stored meanwhile: assemble again.
@@ -1510,9 +1517,11 @@ def rebuild_site_manifest(
     ``page_ids``, only what they may have changed is assembled again, unless
     ``reassemble`` (or ``page_ids`` is empty: a change of the settings, of which media
     are private), which judges every page's assets again without rendering them.
-    ``scope``: the tree paths below which pages may have changed otherwise (become
-    offline or not, moved, retitled); None, anywhere in the site (so is a scope of
-    more than ``MAX_SCOPE`` pages: a change near the top of the tree).
+    ``scope``: the ids of the pages below which pages may have changed otherwise
+    (become offline or not, moved, retitled); None, anywhere in the site (so is a
+    scope of more than ``MAX_SCOPE`` pages: a change near the top of the tree).
+    Pages past their expiry date are always looked at (nothing may have unpublished
+    them yet).
     ``progress``, if given, is called as ``progress(number, total, page)`` before each
     page render. Returns the stored ``OfflineManifest``.
     """
@@ -1532,6 +1541,8 @@ def rebuild_site_manifest(
     ):
         scope = None
     scope = _pages_below(scope)
+    if scope is not None:
+        scope |= _expired_with_snapshot(site)
     _snapshots, _offline_ids, rendered_ids = render_stale_pages(
         site, client, page_ids, progress, scope=scope, seen_until=seen_until
     )
@@ -1550,18 +1561,34 @@ def rebuild_site_manifest(
     return manifest
 
 
-# Beyond this many pages, a scope is looked at as the whole site is.
+# Beyond this many pages, or pages apart in this many places of the tree, a scope is
+# looked at as the whole site is.
 MAX_SCOPE = 2000
+MAX_SCOPE_SECTIONS = 50
 
 
-def _pages_below(paths):
-    """The ids of the pages at or below ``paths``, or None for None or too many."""
-    if paths is None:
+def _pages_below(page_ids):
+    """The ids of the pages at or below the pages ``page_ids``, or None for None or
+    too many."""
+    if page_ids is None:
+        return None
+    paths = Page.objects.filter(pk__in=sorted(page_ids)).values_list("path", flat=True)
+    # A section's own pages are below it: one condition for them all.
+    paths = outermost(paths)
+    if len(paths) > MAX_SCOPE_SECTIONS:
         return None
     ids = list(
         Page.objects.filter(below(paths)).values_list("pk", flat=True)[: MAX_SCOPE + 1]
     )
     return None if len(ids) > MAX_SCOPE else set(ids)
+
+
+def _expired_with_snapshot(site):
+    return set(
+        OfflinePageSnapshot.objects.filter(
+            site=site, page__expire_at__lte=timezone.now()
+        ).values_list("page_id", flat=True)
+    )
 
 
 def _record_pages_seen(manifest, newest_page):

@@ -92,12 +92,12 @@ def _flag_conditions(site, live_only=True, sections_among=None):
         sections += flagged.filter(
             offline_include_subpages=True, numchild__gt=0
         ).values_list("path", flat=True)
-    for path in _outermost(sections):
+    for path in outermost(sections):
         conditions.append(Q(path__startswith=path))
     return reduce(or_, conditions) if conditions else Q(pk__in=[])
 
 
-def _outermost(paths):
+def outermost(paths):
     """The paths not below another path of the list."""
     kept = []
     for path in sorted(paths):

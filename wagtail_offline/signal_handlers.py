@@ -75,7 +75,7 @@ def page_changed(instance, **kwargs):
     schedule_rebuild(
         sites_containing(instance),
         affected_page_ids(instance),
-        scope=[instance.path],
+        scope=[instance.pk],
     )
 
 
@@ -125,8 +125,7 @@ def page_moved(
     site_ids = set(sites_containing(parent_page_before)) | set(
         sites_containing(instance)
     )
-    moved = Page.objects.filter(pk=instance.pk).values_list("path", flat=True)
-    schedule_rebuild(site_ids, ids, scope=list(moved))
+    schedule_rebuild(site_ids, ids, scope=[instance.pk])
 
 
 @once_migrated
@@ -142,7 +141,7 @@ def page_deleting(instance, **kwargs):
         schedule_rebuild(
             sites_containing(instance),
             affected_page_ids(instance) | set(below),
-            scope=[instance.path],
+            scope=[instance.pk],
         )
 
 
@@ -151,7 +150,7 @@ def view_restriction_changed(instance, **kwargs):
     # Private pages leave the listing at once, whatever the task backend.
     OfflineServingState.bump()
     page = instance.page
-    schedule_rebuild(sites_containing(page), affected_page_ids(page), scope=[page.path])
+    schedule_rebuild(sites_containing(page), affected_page_ids(page), scope=[page.pk])
 
 
 @once_migrated

@@ -31,6 +31,15 @@ def rebuild_offline_manifest_task(
     from .models import OfflineRebuild
 
     rebuild = OfflineRebuild.objects.filter(pk=rebuild_id).first()
+    failed_before = (
+        OfflineRebuild.objects.filter(site_id=site_id, finished_at__isnull=False)
+        .exclude(error="")
+        .exclude(pk=rebuild_id)
+        .exists()
+    )
+    if failed_before:
+        # It may have forgotten pages and not stored the manifest that drops them.
+        scope = None
     site = Site.objects.filter(pk=site_id).select_related("root_page").first()
     error = ""
     try:
@@ -79,9 +88,9 @@ def schedule_rebuild(site_ids, page_ids=None, user=None, scope=None):
     Every change of one transaction is coalesced into a single task per site;
     ``page_ids=None`` asks for every page to be re-rendered, an empty ``page_ids`` for
     every page's assets to be judged again (which media are private, the settings).
-    ``scope``: the tree paths of the pages whose sections the change may have altered
-    (which pages are offline, their URLs, what the listing says of them); None, the
-    whole site. ``user`` is recorded as who asked (for a "Rebuild now").
+    ``scope``: the ids of the pages whose sections the change may have altered (which
+    pages are offline, their URLs, what the listing says of them), looked up when the
+    build runs (a reorder meanwhile moves their paths); None, the whole site. ``user`` is recorded as who asked (for a "Rebuild now").
     """
     site_ids = list(site_ids)
     if not site_ids:
@@ -101,7 +110,7 @@ class _Batch:
         self.pending = {}
         # Sites asked for with no page: every page's assets are judged again.
         self.reassemble = set()
-        # Site -> tree paths to check for other changes, or None for the whole site.
+        # Site -> ids of the pages to check below, or None for the whole site.
         self.scopes = {}
         self.requested_by = None
         self.done = False
