@@ -166,7 +166,9 @@ def test_a_rebuild_during_another_ones_assembly_loses_no_update(
     def assemble_while_another_build_runs(*args, **kwargs):
         result = original_assemble(*args, **kwargs)
         if not first_assembly:
-            first_assembly.append(dict((e["url"], e["revision"]) for e in result[0]))
+            # A full assembly spills its entries to disk (spilled_rows).
+            spilled = result.assembly.spilled.entries_with_users()
+            first_assembly.append({e["url"]: e["revision"] for e, *_ in spilled})
             # Meanwhile an editor publishes, and that publish's own rebuild completes.
             walk.title = "Walk three, renamed"
             walk.save_revision().publish()

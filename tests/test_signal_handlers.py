@@ -1,14 +1,23 @@
 """Editors' actions rebuild the manifest after the transaction commits, without a command."""
 
 import pytest
+from django.db.models.deletion import Collector
+from django.db.models.signals import pre_delete
 from django_tasks.signals import task_enqueued
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 from wagtail_factories import DocumentFactory, ImageFactory
 
 from tests.factories import StandardPageFactory, restrict_with_password
+from tests.testapp.models import StandardPage
 from wagtail_offline import tasks
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineManifest, OfflineSettings
+from wagtail_offline.models import (
+    OfflineManifest,
+    OfflineManifestEntry,
+    OfflineManifestUse,
+    OfflinePageSnapshot,
+    OfflineSettings,
+)
 from wagtail_offline.rendering import AnonymousClient
 
 pytestmark = pytest.mark.django_db
@@ -393,3 +402,11 @@ def test_a_collection_restricted_in_the_transaction_of_a_publish_removes_its_ima
         meadow.title = "Meadow, revised"
         meadow.save_revision().publish()
     assert media_urls(site) == set()
+
+
+def test_the_handlers_leave_other_models_deletes_on_djangos_fast_path():
+    """A pre_delete receiver for every sender makes Django load each row a bulk
+    delete removes, to send it the signal: a full build deletes tens of thousands."""
+    for model in (OfflineManifestEntry, OfflineManifestUse, OfflinePageSnapshot):
+        assert Collector("default").can_fast_delete(model.objects.all()), model
+    assert pre_delete.has_listeners(StandardPage)

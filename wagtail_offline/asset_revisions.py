@@ -183,6 +183,12 @@ class AssetRevisions:
             logger.exception("wagtail-offline: storing asset revisions failed")
         self._learned, self._relied_on, self._gone = {}, set(), set()
 
+    def forget(self):
+        """Forget every URL looked up (after ``save``): a build that moves on to other
+        pages keeps its memory flat. A URL asked about again is looked up again."""
+        self._looked_up, self._stored, self._stored_as = set(), {}, {}
+        self._renditions, self._hashed_files, self._stamps = {}, {}, {}
+
     def _not_looked_up(self, urls):
         pending = []
         for url in dict.fromkeys(urls):

@@ -20,12 +20,14 @@ import mimetypes
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db import IntegrityError, connection, connections, router, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models.functions import Collate
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, Resolver404, get_urlconf, resolve, reverse
 from django.utils import timezone
@@ -68,6 +70,7 @@ from .selection import (
     offline_pages,
     outermost,
 )
+from .spilled_rows import SpilledRows
 
 logger = logging.getLogger(__name__)
 
@@ -624,6 +627,8 @@ class Assembly:
     # for the assets that only pages it did not render use (see ``carry_over``).
     previous_assets: dict = field(default_factory=dict)
     carrying: bool = False
+    # Where ``seal`` hands the entries and uses over (a full build); None keeps them.
+    spilled: SpilledRows | None = None
 
     def __post_init__(self):
         self.origin = self.site.root_url
@@ -652,16 +657,42 @@ class Assembly:
             self.report(rendered.url, warning, page_id, WARNING)
         self.add_urls(rendered.url, rendered.asset_urls, critical, page_id)
 
-    def uses(self):
-        """What each user needs, for storing: user -> (page id, critical, URLs): what it
-        asked for, what their stylesheets load, and itself when it is an entry. An entry
-        nothing asked for (the web app manifest) uses itself."""
+    def has_entry(self, url):
+        return url in self.entries or (
+            self.spilled is not None and self.spilled.has_entry(url)
+        )
+
+    def seal(self):
+        """With ``spilled``: hand the entries and uses made so far over to it, and forget
+        what later pages cannot need, so that memory stays flat however many pages
+        follow. Stylesheets' judgements, and the URLs that were reported, are kept:
+        they are not judged, nor reported, again."""
+        if self.spilled is None:
+            return
+        self.remember_revisions()
+        self.spilled.add(self.entries.values(), self._user_needs())
+        self.entries, self._users, self._page_likes = {}, {}, []
+        self._assets = {
+            url: asset for url, asset in self._assets.items() if not asset or asset[2]
+        }
+        self.revisions.forget()
+        self.private_media.forget()
+
+    def _user_needs(self):
+        """user -> (page id, critical, URLs): what it asked for, what their stylesheets
+        load, and itself when it is an entry."""
         uses = {}
         for user, (page_id, critical, urls) in self._users.items():
             needs = self._closure(urls, user)
             if user in self.entries:
                 needs.add(user)
             uses[user] = (page_id, critical, needs)
+        return uses
+
+    def uses(self):
+        """What each user needs, for storing: user -> (page id, critical, URLs) (see
+        ``_user_needs``). An entry nothing asked for (the web app manifest) uses itself."""
+        uses = self._user_needs()
         reached = set().union(*(needs for _id, _critical, needs in uses.values()))
         for url, entry in self.entries.items():
             if url not in reached:
@@ -743,6 +774,10 @@ class Assembly:
                 self.entries[url]["critical"] = (
                     self.entries[url]["critical"] or critical
                 )
+                continue
+            if self.spilled is not None and self.spilled.has_entry(url):
+                # Judged for an earlier batch of pages. Storing makes it critical if
+                # a critical user needs it.
                 continue
             if not url.startswith("/"):
                 if self.remote_media.storage_name(url) is None:
@@ -1022,7 +1057,9 @@ def assembly_key(origin, never_offline, include_documents):
     return revision_of(json.dumps(context, default=str).encode())
 
 
-def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None):
+def assemble(
+    site, client, snapshots, offline_ids, previous=None, fresh_ids=None, spilled=None
+):
     """Phase 2: the entries, problems, page summaries and extras of the manifest, from
     the snapshots.
 
@@ -1030,9 +1067,15 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     listing shows the snapshots. With ``previous`` (the stored manifest), the assets
     that only pages outside ``fresh_ids`` (the pages this build rendered) use keep
     their judgement from it: see ``Assembly.carry_over``.
+
+    ``snapshots``: in URL order, iterated once or twice. With ``spilled``, the entries
+    and uses are handed over to it a batch of pages at a time, for
+    ``manifest_rows.replace_spilled``, and not returned.
     """
     offline_settings = OfflineSettings.for_site(site)
-    assembly = Assembly(site, client, offline_settings.include_documents)
+    assembly = Assembly(
+        site, client, offline_settings.include_documents, spilled=spilled
+    )
     # The critical set: without it an offline reader would see the browser's error page.
     problem = fallback_problem(site)
     if problem:
@@ -1060,31 +1103,40 @@ def assemble(site, client, snapshots, offline_ids, previous=None, fresh_ids=None
     queued = render_critical(client, reverse("wagtail_offline:queued"))
     assembly.add_page_like(queued, "queued", critical=True)
 
-    snapshots = [s for s in snapshots if s.page_id in offline_ids]
-    # Privacy is decided afresh for every URL, whoever uses it.
-    assembly.private_media.prefetch(url for s in snapshots for url in s.asset_urls)
-    fresh, unchanged = snapshots, []
+    def offline(fresh):
+        """The offline pages' snapshots, in URL order, of pages rendered (or not)."""
+        for snapshot in snapshots:
+            if snapshot.page_id in offline_ids and (
+                fresh_ids is None or (snapshot.page_id in fresh_ids) == fresh
+            ):
+                yield snapshot
+
     if previous is not None and fresh_ids is not None:
         fresh_ids = fresh_ids | changed_since(site)
-        fresh = [s for s in snapshots if s.page_id in fresh_ids]
-        unchanged = [s for s in snapshots if s.page_id not in fresh_ids]
-    assembly.revisions.prefetch(url for s in fresh for url in s.asset_urls)
-    add_snapshots(assembly, fresh)
-    if unchanged:
-        assembly.carry_over(previous)
-        if not assembly.carrying:
-            assembly.revisions.prefetch(url for s in unchanged for url in s.asset_urls)
-        add_snapshots(assembly, unchanged)
-        assembly.carrying = False
-    add_form_submit_urls(assembly, snapshots)
+    else:
+        fresh_ids = None
+    add_snapshots(assembly, offline(fresh=True))
+    if fresh_ids is not None:
+        unchanged = offline(fresh=False)
+        first = next(unchanged, None)
+        if first is not None:
+            # Every asset of the pages rendered is judged: reuse the others' judgements.
+            assembly.carry_over(previous)
+            add_snapshots(assembly, chain([first], unchanged))
+            assembly.carrying = False
     add_extra_urls(assembly, offline_settings)
+    assembly.seal()
     assembly.remember_revisions()
-    entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
     extras = {"fallbacks": fallbacks, "appManifest": web_app, "listings": listings}
+    if assembly.spilled is not None:
+        entries = uses = None  # Stored from ``assembly.spilled``.
+    else:
+        entries = sorted(assembly.entries.values(), key=lambda entry: entry["url"])
+        uses = assembly.uses()
     return Assembled(
         entries,
         assembly.problems,
-        assembly.uses(),
+        uses,
         extras,
         assembly.key,
         listing_renders,
@@ -1184,22 +1236,35 @@ def changed_since(site, scope=None, page_ids=()):
     return unshipped | set(changed) | set(gone)
 
 
+# Pages added to an assembly between two seals (see ``Assembly.seal``).
+PAGES_PER_SEAL = 500
+
+
 def add_snapshots(assembly, snapshots):
-    """The pages of ``snapshots`` (in URL order), or the problems that kept them out."""
-    for snapshot in sorted(snapshots, key=lambda s: s.url):
-        if snapshot.error:
-            assembly.problems.append(
-                Problem(snapshot.url, snapshot.error, snapshot.page_id)
-            )
-        elif snapshot.url not in assembly.entries:
-            rendered = Rendered(
-                snapshot.url,
-                snapshot.revision,
-                snapshot.size,
-                snapshot.asset_urls,
-                snapshot.warnings or [],
-            )
-            assembly.add_page_like(rendered, "page", False, snapshot.page_id)
+    """The pages of ``snapshots`` (in URL order), or the problems that kept them out,
+    a batch at a time."""
+    for batch in manifest_rows._batches(snapshots, PAGES_PER_SEAL):
+        batch.sort(key=lambda s: s.url)
+        # Privacy is decided afresh for every URL, whoever uses it.
+        assembly.private_media.prefetch(url for s in batch for url in s.asset_urls)
+        if not assembly.carrying:  # Else most are carried: looked up one by one.
+            assembly.revisions.prefetch(url for s in batch for url in s.asset_urls)
+        for snapshot in batch:
+            if snapshot.error:
+                assembly.problems.append(
+                    Problem(snapshot.url, snapshot.error, snapshot.page_id)
+                )
+            elif not assembly.has_entry(snapshot.url):
+                rendered = Rendered(
+                    snapshot.url,
+                    snapshot.revision,
+                    snapshot.size,
+                    snapshot.asset_urls,
+                    snapshot.warnings or [],
+                )
+                assembly.add_page_like(rendered, "page", False, snapshot.page_id)
+        add_form_submit_urls(assembly, batch)
+        assembly.seal()
 
 
 def add_form_submit_urls(assembly, snapshots):
@@ -1226,7 +1291,7 @@ def add_extra_urls(assembly, offline_settings):
                 _("%(url)s (in the offline settings) is not on this site.")
                 % {"url": extra.url},
             )
-        elif path in assembly.entries:
+        elif assembly.has_entry(path):
             continue
         elif (served_path(path) or "/").startswith(tuple(assembly.never_offline)):
             assembly.report(
@@ -1356,22 +1421,48 @@ def snapshot_state(site):
     )
 
 
-def _assemble_stored(site, client, fresh_ids):  # -> Assembled
+class StoredSnapshots:
+    """A site's snapshots as ``StoredSnapshot``s, in URL order, read from the database
+    a chunk at a time each time they are iterated."""
+
+    CHUNK = 500
+
+    def __init__(self, site):
+        self.site = site
+
+    def __iter__(self):
+        rows = (
+            OfflinePageSnapshot.objects.filter(site=self.site)
+            .order_by(_code_point_order("url"), "pk")
+            .values_list(*StoredSnapshot._fields)
+        )
+        for row in rows.iterator(chunk_size=self.CHUNK):
+            yield StoredSnapshot(*row)
+
+
+def _code_point_order(field_name):
+    """Ordering by ``field_name`` as Python sorts strings (the database's collation
+    may not), so that a full build meets the pages in the order a patch does."""
+    alias = router.db_for_read(OfflinePageSnapshot)
+    if connections[alias].vendor == "postgresql":
+        return Collate(field_name, "C")
+    return F(field_name)  # SQLite compares text byte by byte: the same order.
+
+
+def _assemble_stored(site, client, fresh_ids, spilled):  # -> Assembled
     # The offline pages are read afresh: another build may have published one since ours began.
     offline_ids = set(offline_pages(site).values_list("pk", flat=True))
-    snapshots = OfflinePageSnapshot.objects.filter(site=site).values_list(
-        *StoredSnapshot._fields
-    )
     previous = None
     if fresh_ids is not None:
         previous = OfflineManifest.objects.filter(site=site).first()
     return assemble(
         site,
         client,
-        [StoredSnapshot(*row) for row in snapshots if row[0] in offline_ids],
+        StoredSnapshots(site),
         offline_ids,
         previous,
         fresh_ids,
+        spilled,
     )
 
 
@@ -1379,27 +1470,29 @@ def assemble_and_store(site, client, fresh_ids=None):
     """Assemble and store, again if another build of this site stored in between.
 
     ``fresh_ids``: the pages this build rendered, when only their assets need judging
-    afresh (see ``assemble``); None judges every asset.
+    afresh (see ``assemble``); None judges every asset. The entries and uses are spilled
+    to disk as they are made (see ``spilled_rows``).
     """
     for _attempt in range(OPTIMISTIC_ATTEMPTS):
         state = snapshot_state(site)
-        assembled = _assemble_stored(site, client, fresh_ids)
-        try:
-            with transaction.atomic():
-                # No snapshot lands between the check and the store.
-                lock_snapshots(site)
-                manifest = _lock_manifest(site)
-                if snapshot_state(site) != state:
-                    continue  # Another build stored newer snapshots: assemble again.
-                return _store(manifest, assembled)
-        except IntegrityError:
-            continue  # Another build created the manifest row first.
+        with SpilledRows() as spilled:
+            assembled = _assemble_stored(site, client, fresh_ids, spilled)
+            try:
+                with transaction.atomic():
+                    # No snapshot lands between the check and the store.
+                    lock_snapshots(site)
+                    manifest = _lock_manifest(site)
+                    if snapshot_state(site) != state:
+                        continue  # Another build stored newer snapshots: assemble again.
+                    return _store(manifest, assembled)
+            except IntegrityError:
+                continue  # Another build created the manifest row first.
     # Still racing: assemble once more while holding the lock.
-    with transaction.atomic():
+    with SpilledRows() as spilled, transaction.atomic():
         # No snapshot lands between the check and the store.
         lock_snapshots(site)
         manifest = _lock_manifest(site)
-        return _store(manifest, _assemble_stored(site, client, fresh_ids))
+        return _store(manifest, _assemble_stored(site, client, fresh_ids, spilled))
 
 
 def current_assembly_key(site):
@@ -1439,12 +1532,15 @@ def patch_and_store(site, client, rendered_ids, scope=None, page_ids=()):
         offline_fresh = set(
             offline_pages(site, among=fresh).values_list("pk", flat=True)
         )
-        snapshots = [
-            StoredSnapshot(*row)
-            for row in OfflinePageSnapshot.objects.filter(
-                site=site, page_id__in=sorted(offline_fresh)
-            ).values_list(*StoredSnapshot._fields)
-        ]
+        snapshots = sorted(
+            (
+                StoredSnapshot(*row)
+                for row in OfflinePageSnapshot.objects.filter(
+                    site=site, page_id__in=sorted(offline_fresh)
+                ).values_list(*StoredSnapshot._fields)
+            ),
+            key=lambda snapshot: snapshot.url,
+        )
         assembled = assemble(site, client, snapshots, offline_fresh, previous)
         with transaction.atomic():
             # No snapshot lands between the check and the store.
@@ -1488,7 +1584,10 @@ def _lock_manifest(site):
 
 def _store(manifest, assembled):
     manifest.problems = [problem.as_dict() for problem in assembled.problems]
-    manifest_rows.replace(manifest, assembled.entries, assembled.uses)
+    if assembled.assembly.spilled is not None:
+        manifest_rows.replace_spilled(manifest, assembled.assembly.spilled)
+    else:
+        manifest_rows.replace(manifest, assembled.entries, assembled.uses)
     # Under the lock, with the snapshots the assembly read (``snapshot_state``).
     OfflinePageSnapshot.objects.filter(site=manifest.site_id, shipped=False).update(
         shipped=True
@@ -1614,6 +1713,7 @@ def preview_site_manifest(site, progress=None):
     snapshots, offline_ids, _rendered_ids = render_stale_pages(
         site, client, None, progress, store=False
     )
+    snapshots.sort(key=lambda snapshot: snapshot.url)
     with cycle_collection_paused():
         assembled = assemble(site, client, snapshots, offline_ids)
     manifest = OfflineManifest(

@@ -9,7 +9,8 @@ cost follows the change, not the size of the site.
 
 import json
 from collections import defaultdict
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -150,6 +151,58 @@ def replace(manifest, entries, uses):
     manifest.part_count = part_count
     manifest.part_digests = [digest for digest, _content in documents]
     manifest._documents.update(documents)
+
+
+def replace_spilled(manifest, spilled):
+    """``replace``, from the rows a full assembly spilled (``spilled_rows``): read back
+    in order, a chunk at a time, so that storing a large site holds one part at a time."""
+    site_id = manifest.site_id
+    _remember_documents(manifest)
+    spilled.use_unused_entries()
+    part_count = manifest_parts.part_count_for(
+        spilled.entry_count(), manifest.part_count
+    )
+    OfflineManifestEntry.objects.filter(site_id=site_id).delete()
+    OfflineManifestUse.objects.filter(site_id=site_id).delete()
+
+    def entry_rows():
+        entries = spilled.entries_with_users()
+        for chunk in _batches(entries, 1000):
+            placed = []
+            for entry, users, first_user, critical_user, page_id in chunk:
+                url = entry["url"]
+                sole_user = [first_user] if users == 1 else ()
+                part = manifest_parts.bucket_of(
+                    manifest_parts.group_key(url, sole_user), part_count
+                )
+                critical = critical_user if users else entry["critical"]
+                placed.append((url, part, critical))
+                yield _entry_values(site_id, entry, part, critical, page_id)
+            spilled.place(placed)
+
+    _insert(OfflineManifestEntry, ENTRY_FIELDS, entry_rows())
+    _insert(
+        OfflineManifestUse,
+        USE_FIELDS,
+        ((site_id, *use) for use in spilled.use_rows()),
+    )
+    digests = []
+    for part, entries in groupby(spilled.placed_entries(), key=itemgetter(0)):
+        # Parts no entry fell in are empty documents, as ``replace`` makes them.
+        while len(digests) < part:
+            digests.append(_store_part(manifest, []))
+        digests.append(_store_part(manifest, [worker_entry(e) for _p, e in entries]))
+    while len(digests) < part_count:
+        digests.append(_store_part(manifest, []))
+    manifest.part_count = part_count
+    manifest.part_digests = digests
+
+
+def _store_part(manifest, entries):
+    """The digest of the part holding ``entries``, its document kept for storing."""
+    digest, content = manifest_parts.part_document(entries)
+    manifest._documents[digest] = content
+    return digest
 
 
 def version_of(site_id, entries, uses, extras, part_count=0):

@@ -220,6 +220,10 @@ class PrivateMedia:
         self._media_prefix = urlsplit(settings.MEDIA_URL or "").path
         self._owners = {}  # media file name -> the image or document it holds, or None
 
+    def forget(self):
+        """Forget the media files looked up: a URL asked about again is looked up again."""
+        self._owners = {}
+
     def is_private(self, collection):
         return any(collection.path.startswith(path) for path in self.restricted_paths)
 

@@ -14,6 +14,7 @@ from wagtail.models import (
     PageViewRestriction,
     ReferenceIndex,
     Site,
+    get_page_models,
 )
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
@@ -255,8 +256,17 @@ def register_signal_handlers():
     page_published.connect(page_changed, dispatch_uid="wagtail_offline_published")
     page_unpublished.connect(page_changed, dispatch_uid="wagtail_offline_unpublished")
     post_page_move.connect(page_moved, dispatch_uid="wagtail_offline_moved")
-    post_save.connect(page_saved, dispatch_uid="wagtail_offline_page_saved")
-    pre_delete.connect(page_deleting, dispatch_uid="wagtail_offline_deleted")
+    # Per page model: a receiver for every sender would cost every save in the
+    # project a call, and every bulk delete Django's fast path (it would load each
+    # row to send it the signal).
+    for model in get_page_models():
+        label = model._meta.label_lower
+        post_save.connect(
+            page_saved, sender=model, dispatch_uid=f"wagtail_offline_saved_{label}"
+        )
+        pre_delete.connect(
+            page_deleting, sender=model, dispatch_uid=f"wagtail_offline_deleted_{label}"
+        )
     for signal in (post_save, post_delete):
         name = "saved" if signal is post_save else "deleted"
         signal.connect(
