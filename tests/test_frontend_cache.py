@@ -8,6 +8,7 @@ from wagtail.models import Site
 
 from tests.factories import StandardPageFactory
 from wagtail_offline import frontend_cache as frontend_cache_module
+from wagtail_offline import listing
 from wagtail_offline.frontend_cache import control_urls
 from wagtail_offline.models import OfflineManifest, OfflineRebuild, OfflineSettings
 from wagtail_offline.tasks import schedule_rebuild
@@ -215,3 +216,15 @@ def test_the_rebuild_command_purges_too(site, trails, frontend_cache):
     frontend_cache.clear()
     call_command("rebuild_offline_manifest", stdout=io.StringIO())
     assert not purged()  # Nothing changed since the last purge.
+
+
+def test_every_part_of_a_long_listing_is_purged(
+    frontend_cache, site, home, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(listing, "LINES_PER_PART", 1)
+    for slug in ("ridge", "moor"):
+        StandardPageFactory(parent=home, slug=slug, offline_available=True)
+    rebuild([site], django_capture_on_commit_callbacks)
+    parts = {"http://localhost/offline/2/"}
+    assert control_urls(site) == SITE_URLS | parts
+    assert purged() == SITE_URLS | parts

@@ -67,6 +67,13 @@ def control_urls(site):
     """
     paths = [reverse(f"wagtail_offline:{name}") for name in REVALIDATED_URLS]
     paths += [listing["url"] for listing in locale_listings(site)]
+    # Every part of a long listing, as the stored manifest ships them.
+    paths += (
+        OfflineManifest.objects.filter(site=site)
+        .values_list("listing_renders", flat=True)
+        .first()
+        or {}
+    )
     return {site.root_url + path for path in paths}
 
 

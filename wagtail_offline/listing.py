@@ -7,6 +7,7 @@ renders it to precache it, and on a publish renders it again only when
 
 import hashlib
 import json
+import math
 from itertools import groupby
 from typing import NamedTuple
 
@@ -101,6 +102,42 @@ def listed_pages_until(site, roots=None):
     return sections, until
 
 
+# A listing of more lines (listed pages) than this is split into parts, at
+# ``/offline/2/``, ``/offline/3/``…: in one document, the listing of a 10,000-page site
+# would be megabytes for every reader's phone, and for the build that renders it.
+LINES_PER_PART = 1000
+
+
+def part_count(sections):
+    """How many parts the listing of ``sections`` is split into (at least one)."""
+    lines = sum(bool(section["page"]) + len(section["pages"]) for section in sections)
+    return max(1, math.ceil(lines / LINES_PER_PART))
+
+
+def listing_part(sections, number):
+    """The sections of part ``number`` (from 1) of a listing. A section split between
+    two parts goes on under its title in the next (``"continued"``)."""
+    start, end = (number - 1) * LINES_PER_PART, number * LINES_PER_PART
+    shown, line = [], 0
+    for section in sections:
+        top = [section["page"]] if section["page"] else []
+        items = top + section["pages"]
+        first, line = line, line + len(items)
+        if line <= start or first >= end:
+            continue
+        items = items[max(start - first, 0) : end - first]
+        with_top = bool(top) and first >= start
+        shown.append(
+            {
+                **section,
+                "page": items[0] if with_top else None,
+                "pages": items[1:] if with_top else items,
+                "continued": first < start,
+            }
+        )
+    return shown
+
+
 def sections_until(site, language_code=None, root_paths=None):
     """``listed_pages_until`` for the listing in ``language_code`` (None: all of them)."""
     root_paths = site_root_paths(site) if root_paths is None else root_paths
@@ -125,13 +162,34 @@ def look(site):
     return values
 
 
-def context(site, language_code, sections, language_codes):
-    """What the listing's templates receive besides the request."""
+def listing_url(language_code=None, number=1):
+    """The URL of part ``number`` of the listing in ``language_code`` (None: all)."""
+    if language_code is None:
+        if number == 1:
+            return reverse("wagtail_offline:listing")
+        return reverse("wagtail_offline:listing_part", args=[number])
+    if number == 1:
+        return reverse("wagtail_offline:listing_in_language", args=[language_code])
+    return reverse(
+        "wagtail_offline:listing_in_language_part", args=[language_code, number]
+    )
+
+
+def context(site, language_code, sections, language_codes, part=1, parts=1):
+    """What the listing's templates receive besides the request: part ``part`` of
+    ``parts``, whose ``sections`` are given."""
     from .manifest import site_relative_url
 
     values = {
         **look(site),
         "sections": sections,
+        "part": part,
+        "parts": [
+            {"number": number, "url": listing_url(language_code, number)}
+            for number in range(1, parts + 1)
+        ]
+        if parts > 1
+        else [],
         "languages": [
             {
                 "code": code,
@@ -188,6 +246,7 @@ def render_key(site, language_code=None, stored_lines=False):
     lines = _stored_lines(snapshots) if stored_lines else _lines(snapshots, listed)
     inputs = [
         __version__,
+        LINES_PER_PART,
         # With ManifestStaticFilesStorage, its manifest's hash; else nothing: static
         # files keep their names, and a build judges their bytes afresh.
         static_fingerprint(()),

@@ -40,8 +40,10 @@ from .asset_revisions import AssetRevisions, KnownAsset
 from .assets import same_origin_paths, static_fingerprint, urls_in_css, urls_in_html
 from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
-from .listing import refresh_listed_lines
+from .listing import listing_url, refresh_listed_lines
+from .listing import part_count as listing_part_count
 from .listing import render_key as listing_render_key
+from .listing import sections_until as listing_sections_until
 from .media_origins import RemoteMedia
 from .models import (
     OfflineExtraURL,
@@ -1091,14 +1093,19 @@ def assemble(
     if previous is not None and previous.assembly_key == assembly.key:
         stored_renders = previous.listing_renders or {}
     listing_renders = {}
-    for url, language_code in (
-        (reverse("wagtail_offline:listing"), None),
-        *((listing["url"], listing["language"]) for listing in listings),
-    ):
-        rendered, listing_renders[url] = render_listing(
-            client, url, language_code, stored_renders.get(url)
-        )
-        assembly.add_page_like(rendered, "listing", critical=True)
+    for language_code in [None, *(listing["language"] for listing in listings)]:
+        # The key is taken before rendering: a publish landing in between leaves a
+        # render newer than its key, which the next build renders again; never the
+        # reverse. A build comparing with stored renders refreshed the listed lines.
+        key = listing_render_key(site, language_code, stored_lines=bool(stored_renders))
+        parts = _listing_parts(site, language_code, key, stored_renders)
+        for number in range(1, parts + 1):
+            url = listing_url(language_code, number)
+            rendered, listing_renders[url] = render_listing(
+                client, url, key, stored_renders.get(url)
+            )
+            assembly.add_page_like(rendered, "listing", critical=True)
+        listing_renders[listing_url(language_code)]["parts"] = parts
     # Shown after sending a form offline.
     queued = render_critical(client, reverse("wagtail_offline:queued"))
     assembly.add_page_like(queued, "queued", critical=True)
@@ -1155,15 +1162,20 @@ def render_critical(client, url):
         ) from error
 
 
-def render_listing(client, url, language_code, stored=None):
-    """``(Rendered, what to store of it)`` for the listing at ``url``: ``stored`` (what a
-    build stored of it) when what it shows has not changed since, else rendered now.
+def _listing_parts(site, language_code, key, stored_renders):
+    """How many parts the listing in ``language_code`` has: as stored, while its key
+    is the stored one (a publish reads no other page), else counted afresh."""
+    stored = stored_renders.get(listing_url(language_code))
+    if stored and stored.get("key") == key:
+        return stored.get("parts", 1)
+    sections, _until = listing_sections_until(site, language_code)
+    return listing_part_count(sections)
 
-    The key is taken before rendering: a publish landing in between leaves a render
-    newer than its key, which the next build renders again; never the reverse.
-    """
-    # A build compares with a stored render, and refreshed the listed lines first.
-    key = listing_render_key(client.site, language_code, stored_lines=bool(stored))
+
+def render_listing(client, url, key, stored=None):
+    """``(Rendered, what to store of it)`` for the listing (or listing part) at ``url``:
+    ``stored`` (what a build stored of it) when its ``key`` (``listing.render_key``)
+    is the one stored with it, else rendered now."""
     if stored and stored.get("key") == key:
         rendered = Rendered(
             url,

@@ -22,6 +22,10 @@ urlpatterns = [
         name="worker_code",
     ),
     path("offline/", views.listing, name="listing"),
+    # Parts from 2, spelled one way: /offline/ is the first.
+    re_path(
+        r"^offline/(?P<part>[2-9]|[1-9][0-9]+)/$", views.listing, name="listing_part"
+    ),
     path("offline/pages/", views.reader_pages, name="reader_pages"),
     path("offline/app.webmanifest", views.app_manifest, name="app_manifest"),
     path("offline/unavailable/", views.fallback, name="fallback"),
@@ -38,5 +42,11 @@ urlpatterns = [
         r"^offline/(?P<language_code>[a-z]{2,3}(?:-[a-z0-9]{1,8})*)/$",
         views.listing,
         name="listing_in_language",
+    ),
+    re_path(
+        r"^offline/(?P<language_code>[a-z]{2,3}(?:-[a-z0-9]{1,8})*)"
+        r"/(?P<part>[2-9]|[1-9][0-9]+)/$",
+        views.listing,
+        name="listing_in_language_part",
     ),
 ]

@@ -332,11 +332,12 @@ LISTING_CONTENT_TEMPLATE = "wagtail_offline/includes/listing_content.html"
 
 
 @require_GET
-def listing(request, language_code=None):
+def listing(request, language_code=None, part="1"):
     """``/offline/``: what can be read offline, like a sitemap for people.
 
     On a site in several languages, ``/offline/<language>/`` lists the pages of that
-    locale, in its language; ``/offline/`` lists them all.
+    locale, in its language; ``/offline/`` lists them all. A long listing goes on at
+    ``/offline/2/`` (``/offline/<language>/2/``) and so on (``listing.LINES_PER_PART``).
 
     Built once per serving generation (which every change to what it shows bumps) and
     kept until a listed page expires. A request that cannot be personal gets a copy
@@ -360,7 +361,7 @@ def listing(request, language_code=None):
         )
         if shared is not None:
             return shared.response(request)
-    return personal_listing(request, site_id, generation, language_code)
+    return personal_listing(request, site_id, generation, language_code, int(part))
 
 
 def _site(site_id):
@@ -483,8 +484,9 @@ def shared_listing(request, site_id, generation, language_code):
     return SharedListing(encoded, fetched.content_type, vary), until
 
 
-def personal_listing(request, site_id, generation, language_code):
-    """The listing rendered for this request, around the cached sections' HTML."""
+def personal_listing(request, site_id, generation, language_code, part=1):
+    """Part ``part`` of the listing rendered for this request, around the cached
+    sections' HTML."""
     site = _site(site_id)
     if is_rendering():
         # A render for a build (or for the shared copy, once per generation) reads the
@@ -495,13 +497,21 @@ def personal_listing(request, site_id, generation, language_code):
     else:
         sections, until = listing_sections(site, language_code, generation)
         language_codes = listing_languages(site_id, generation)
-    context = listing_data.context(site, language_code, sections, language_codes)
+    parts = listing_data.part_count(sections)
+    if part > parts:
+        raise Http404("This listing has fewer parts.")
+    if parts > 1:
+        sections = listing_data.listing_part(sections, part)
+    context = listing_data.context(
+        site, language_code, sections, language_codes, part, parts
+    )
     # The sections' HTML depends on the data, the language and the URLs only, never on
     # the request: rendered without it, it is the same for everyone.
     fragment_key = (
         generation,
         site_id,
         language_code,
+        part,
         translation.get_language(),
         get_script_prefix(),
         getattr(request, "urlconf", None),

@@ -9,6 +9,8 @@ from tests.browser.offline import (
     wait_for_new_worker,
 )
 from tests.factories import StandardPageFactory
+from wagtail_offline import listing
+from wagtail_offline.manifest import rebuild_site_manifest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,6 +74,26 @@ def test_the_offline_listing_works_offline(page, trail_site):
         "links => links.map(a => a.getAttribute('href'))"
     )
     assert links == ["/trails/", "/trails/ridge/"]
+
+
+def test_every_part_of_a_long_listing_works_offline(page, trail_site, monkeypatch):
+    monkeypatch.setattr(listing, "LINES_PER_PART", 1)  # Trails; Ridge walk
+    rebuild_site_manifest(trail_site["site"])
+    base = trail_site["url"]
+    visit_and_wait_for_worker(page, base + "/")
+    page.context.set_offline(True)
+    for path, listed in (("/offline/", "/trails/"), ("/offline/2/", "/trails/ridge/")):
+        response = page.goto(base + path)
+        assert response.status == 200 and response.from_service_worker
+        links = page.locator("main section a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert links == [listed]
+    page.get_by_role("navigation", name="Parts of this list").get_by_role(
+        "link", name="1"
+    ).click()
+    page.wait_for_url(base + "/offline/")
+    assert page.locator("main section a").first.get_attribute("href") == "/trails/"
 
 
 def test_a_page_published_after_the_first_visit_is_offline_after_the_next(
