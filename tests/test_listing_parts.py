@@ -108,3 +108,21 @@ def test_a_language_listing_has_parts_too():
     assert match.url_name == "listing_in_language_part"
     assert match.kwargs == {"language_code": "fr", "part": "2"}
     assert resolve("/offline/fr/02/").url_name != "listing_in_language_part"
+
+
+def test_a_build_reads_the_listed_pages_once_for_all_parts(
+    offline_site,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setattr(listing, "LINES_PER_PART", 1)
+    reads = []
+    read_pages = listing.listed_pages_until
+    monkeypatch.setattr(
+        listing,
+        "listed_pages_until",
+        lambda *args, **kwargs: reads.append(1) or read_pages(*args, **kwargs),
+    )
+    rebuild_site_manifest(offline_site)
+    manifest = OfflineManifest.objects.get(site=offline_site)
+    assert manifest.listing_renders["/offline/"]["parts"] == 4
+    assert len(reads) == 1

@@ -5,15 +5,16 @@ renders it to precache it, and on a publish renders it again only when
 ``render_key`` says that what it shows has changed.
 """
 
+import contextlib
 import hashlib
 import json
 import math
-from itertools import groupby
+import threading
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Count, Exists, OuterRef, Sum, TextField, Value
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import translation
@@ -47,22 +48,26 @@ def listed_pages_until(site, roots=None):
     page (None when only pages below it are offline) and ``pages`` the items below it,
     so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
     """
-    page_urls = dict(
-        OfflinePageSnapshot.objects.filter(site=site, error="")
-        .order_by("page_id", "-url")  # the shortest URL of a page wins
-        .values_list("page_id", "url")
+    # A page's first URL in the database's order (its shortest, of a page and its
+    # subpaths).
+    listed_url = (
+        OfflinePageSnapshot.objects.filter(site=site, error="", page_id=OuterRef("pk"))
+        .order_by("url")
+        .values("url")[:1]
     )
     # The rules are applied again now: a page made private or unpublished since the
     # last build leaves the listing at once, whatever the task backend.
-    # Rows, not pages: a listing of 10,000 pages would build 10,000 models.
-    pages = [
-        ListedPage(*row)
-        for row in Page.objects.live()
+    # Rows, read a chunk at a time and not kept: a listing of 10,000 pages would
+    # otherwise build 10,000 models, or hold their rows beside its items.
+    rows = (
+        Page.objects.live()
         .public()
-        .filter(not_expired(), pk__in=page_urls)
+        .filter(not_expired())
+        .annotate(listed_url=Subquery(listed_url))
+        .filter(listed_url__isnull=False)
         .order_by("path")
-        .values_list(*ListedPage._fields)
-    ]
+        .values_list(*ListedPage._fields, "listed_url")
+    )
     root = site.root_page
     section_length = (root.depth + 1) * Page.steplen
 
@@ -71,34 +76,41 @@ def listed_pages_until(site, roots=None):
 
     # The site's root and its translations.
     roots = tuple(roots or site_root_paths(site))
-    pages = [page for page in pages if page.path.startswith(roots)]
-    until = min((page.expire_at for page in pages if page.expire_at), default=None)
+    until, by_path = None, {}
+    for *fields, url in rows.iterator(chunk_size=2000):
+        page = ListedPage(*fields)
+        if not page.path.startswith(roots):
+            continue
+        if page.expire_at and (until is None or page.expire_at < until):
+            until = page.expire_at
+        path = section_path(page)
+        # In path order: a section's pages come together, after its own page.
+        section = by_path.setdefault(path, {"page": None, "pages": []})
+        item = {
+            "title": page.seo_title or page.title,
+            "summary": page.search_description,
+            "url": url,
+        }
+        if page.path == path:
+            section["page"] = item
+        else:
+            section["pages"].append(item)
     tops = {
         top.path: top
-        for top in Page.objects.filter(path__in={section_path(page) for page in pages})
+        for top in Page.objects.filter(path__in=list(by_path))
         .select_related("locale")
         .only("title", "path", "locale__language_code")
     }
     sections = []
-    for path, section_pages in groupby(pages, key=section_path):
+    for path, section in by_path.items():
         top = tops.get(path)
-        section = {
-            "title": top.title if top else site_display_name(site),
-            "lang": top.locale.language_code if top else None,
-            "page": None,
-            "pages": [],
-        }
-        for page in section_pages:
-            item = {
-                "title": page.seo_title or page.title,
-                "summary": page.search_description,
-                "url": page_urls[page.pk],
+        sections.append(
+            {
+                "title": top.title if top else site_display_name(site),
+                "lang": top.locale.language_code if top else None,
+                **section,
             }
-            if page.path == path:
-                section["page"] = item
-            else:
-                section["pages"].append(item)
-        sections.append(section)
+        )
     return sections, until
 
 
@@ -139,12 +151,37 @@ def listing_part(sections, number):
 
 
 def sections_until(site, language_code=None, root_paths=None):
-    """``listed_pages_until`` for the listing in ``language_code`` (None: all of them)."""
+    """``listed_pages_until`` for the listing in ``language_code`` (None: all of them).
+
+    Read once while ``read_once`` is open (a build rendering a listing's parts)."""
+    memo = getattr(_read_once, "sections", None)
+    key = (site.pk, language_code, None if root_paths is None else tuple(root_paths))
+    if memo is not None and key in memo:
+        return memo[key]
     root_paths = site_root_paths(site) if root_paths is None else root_paths
     if language_code is None:
-        return listed_pages_until(site, roots=root_paths)
-    root = locale_roots(site, root_paths)[language_code]
-    return listed_pages_until(site, roots=[root.path])
+        result = listed_pages_until(site, roots=root_paths)
+    else:
+        root = locale_roots(site, root_paths)[language_code]
+        result = listed_pages_until(site, roots=[root.path])
+    if memo is not None:
+        memo[key] = result
+    return result
+
+
+_read_once = threading.local()
+
+
+@contextlib.contextmanager
+def read_once():
+    """While open, in this thread, ``sections_until`` reads each listing's sections
+    once: a build counts a listing's parts, then renders each part through the view
+    (in this thread), which would read every listed page for each part."""
+    _read_once.sections = {}
+    try:
+        yield
+    finally:
+        del _read_once.sections
 
 
 def look(site):

@@ -42,6 +42,7 @@ from .fallbacks import locale_fallbacks, locale_listings
 from .form_queue import form_submit_urls
 from .listing import listing_url, refresh_listed_lines
 from .listing import part_count as listing_part_count
+from .listing import read_once as listing_sections_read_once
 from .listing import render_key as listing_render_key
 from .listing import sections_until as listing_sections_until
 from .media_origins import RemoteMedia
@@ -461,8 +462,9 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
         )
         candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
     candidate_ids = set(candidates.order_by().values_list("pk", flat=True))
-    stored = {}
-    for batch in _batches(sorted(candidate_ids), CANDIDATES_BY_ID):
+    stored = {}  # Every page is rendered when page_ids is None: no URL is compared.
+    compared = sorted(candidate_ids) if page_ids is not None else []
+    for batch in _batches(compared, CANDIDATES_BY_ID):
         for page_id, url in OfflinePageSnapshot.objects.filter(
             site=site, page_id__in=batch
         ).values_list("page_id", "url"):
@@ -471,7 +473,8 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
     pages = offline.filter(pk__in=sorted(candidate_ids))
     if len(candidate_ids) > CANDIDATES_BY_ID:
         pages = offline  # One query with no list of ids; the others are skipped.
-    for page in pages.specific().iterator():
+    # A chunk of specific pages at a time: Django's default chunk is 2,000 of them.
+    for page in pages.specific().iterator(chunk_size=CANDIDATES_BY_ID):
         if page.pk not in candidate_ids:
             continue
         paths, problem = page_paths(page, request, site.root_url, site_prefixes)
@@ -1098,13 +1101,14 @@ def assemble(
         # render newer than its key, which the next build renders again; never the
         # reverse. A build comparing with stored renders refreshed the listed lines.
         key = listing_render_key(site, language_code, stored_lines=bool(stored_renders))
-        parts = _listing_parts(site, language_code, key, stored_renders)
-        for number in range(1, parts + 1):
-            url = listing_url(language_code, number)
-            rendered, listing_renders[url] = render_listing(
-                client, url, key, stored_renders.get(url)
-            )
-            assembly.add_page_like(rendered, "listing", critical=True)
+        with listing_sections_read_once():
+            parts = _listing_parts(site, language_code, key, stored_renders)
+            for number in range(1, parts + 1):
+                url = listing_url(language_code, number)
+                rendered, listing_renders[url] = render_listing(
+                    client, url, key, stored_renders.get(url)
+                )
+                assembly.add_page_like(rendered, "listing", critical=True)
         listing_renders[listing_url(language_code)]["parts"] = parts
     # Shown after sending a form offline.
     queued = render_critical(client, reverse("wagtail_offline:queued"))
@@ -1654,9 +1658,11 @@ def rebuild_site_manifest(
     scope = _pages_below(scope)
     if scope is not None:
         scope |= _expired_with_snapshot(site)
-    _snapshots, _offline_ids, rendered_ids = render_stale_pages(
+    rendered_ids = render_stale_pages(
         site, client, page_ids, progress, scope=scope, seen_until=seen_until
-    )
+    )[2]
+    if page_ids is None:
+        rendered_ids = None  # Every page: a large site's ids are not kept meanwhile.
     refresh_listed_lines(site, scope)
     with cycle_collection_paused():
         manifest = None
@@ -1665,9 +1671,7 @@ def rebuild_site_manifest(
         if manifest is None:
             # A publish cannot have changed the files of pages it did not render: a
             # full rebuild judges them again. (Privacy is judged afresh by every build.)
-            manifest = assemble_and_store(
-                site, client, None if page_ids is None else rendered_ids
-            )
+            manifest = assemble_and_store(site, client, rendered_ids)
     _record_pages_seen(manifest, newest_page)
     return manifest
 
