@@ -10,6 +10,7 @@ import ctypes
 import gc
 import gzip
 import os
+import statistics
 import threading
 import time
 import urllib.request
@@ -136,6 +137,15 @@ def one_publish(page_count):
         run_plugin_tasks()
         duration = time.perf_counter() - started
     after = served(client)
+    # Two more edits, timed alone: one publish is a tenth of a second, which this
+    # machine's moments stretch by as much. The median of the three is the result.
+    durations = [duration]
+    for number in range(2):
+        target.body += f"<p>Update {number + 2}: the ford is open again.</p>"
+        target.save_revision().publish()
+        started = time.perf_counter()
+        run_plugin_tasks()
+        durations.append(time.perf_counter() - started)
     manifest = OfflineManifest.objects.get(site=site)
     return {
         "pages": page_count,
@@ -145,7 +155,8 @@ def one_publish(page_count):
         "reads": len(reads),
         "read_bytes": sum(reads),
         "rendered": [url for url in rendered if not url.startswith(settings.MEDIA_URL)],
-        "duration": duration,
+        "duration": statistics.median(durations),
+        "durations": durations,
         "render_time": render_time[0],
         "first_build": first_build,
         "update": update_cost(before, after),
@@ -237,8 +248,10 @@ def rebuild_time_result(measured):
         goal=f"flat (<= 2x of {_pages(measured[0])})",
         passed=worst <= 2 * base,
         notes=[
-            f"{m['pages']:,} pages: the publish's tasks ran in {m['duration']:.2f} s, of "
-            f"which {m['render_time']:.2f} s rendering {len(m['rendered'])} URLs and "
+            f"{m['pages']:,} pages: the publish's tasks ran in {m['duration']:.2f} s (the "
+            f"median of three edits: "
+            f"{' / '.join(f'{d:.2f}' for d in m['durations'])} s); in the first, "
+            f"{m['render_time']:.2f} s rendering {len(m['rendered'])} URLs and "
             f"reading files through the site's views (a section page lists its first 20 "
             f"children, as a large site's index pages do: benchmarks/templates); the first "
             f"build after "
@@ -378,14 +391,21 @@ def full_rebuild(page_count):
     # What rendering the pages costs by itself: Django's response, nothing of the plugin.
     # Before and after the rebuild, so that the machine's drift hits both sides alike.
     client = rendering.AnonymousClient(site)
+    cpu_started = time.thread_time()
     rendering_before = _render_all(client, urls)
+    rendering_cpu = time.thread_time() - cpu_started
 
     with peak_memory_growth() as growth, phase_timer() as phases:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         manifest = rebuild_site_manifest(site)
         duration = time.perf_counter() - started
+        duration_cpu = time.thread_time() - cpu_started
+    cpu_started = time.thread_time()
     rendering_after = _render_all(client, urls)
+    rendering_cpu = (rendering_cpu + time.thread_time() - cpu_started) / 2
     return {
+        # This thread's CPU time: what the machine's other work cannot stretch.
+        "cpu": {"duration": duration_cpu, "rendering": rendering_cpu},
         "pages": page_count,
         "offline": len(urls),
         "entries": manifest_store.entry_count(manifest),
@@ -510,6 +530,11 @@ def full_rebuild_time_result(rebuild):
                 ]
             )
             + " (scanning is part of each render's checks, not of rendering).",
+            f"In this thread's CPU time: the rebuild {rebuild['cpu']['duration']:.1f} s, "
+            f"rendering alone {rebuild['cpu']['rendering']:.1f} s (the mean of the two "
+            f"runs): {rebuild['cpu']['duration'] / rebuild['cpu']['rendering']:.2f}x. "
+            f"Within the rebuild, its own work on top of its renders: "
+            f"{rebuild['duration'] / rebuild['phases']['rendering']:.2f}x.",
         ],
     )
 
