@@ -126,3 +126,18 @@ def test_a_build_reads_the_listed_pages_once_for_all_parts(
     manifest = OfflineManifest.objects.get(site=offline_site)
     assert manifest.listing_renders["/offline/"]["parts"] == 4
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/offline/99/", "/offline/1234567/", "/offline/" + "9" * 5000 + "/"]
+)
+def test_made_up_part_numbers_are_not_found_and_keep_no_copy(
+    client, two_lines_a_part, path
+):
+    """A visitor cycling through part numbers must not push the real copies out."""
+    from wagtail_offline.views import shared_listings
+
+    assert content_of(client.get("/offline/2/"))
+    kept = len(shared_listings)
+    assert client.get(path).status_code == 404
+    assert len(shared_listings) == kept

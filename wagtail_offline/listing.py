@@ -59,10 +59,12 @@ def listed_pages_until(site, roots=None):
     # last build leaves the listing at once, whatever the task backend.
     # Rows, read a chunk at a time and not kept: a listing of 10,000 pages would
     # otherwise build 10,000 models, or hold their rows beside its items.
+    # The site's root and its translations.
+    roots = tuple(roots or site_root_paths(site))
     rows = (
         Page.objects.live()
         .public()
-        .filter(not_expired())
+        .filter(not_expired(), below(roots, "path"))
         .annotate(listed_url=Subquery(listed_url))
         .filter(listed_url__isnull=False)
         .order_by("path")
@@ -74,13 +76,9 @@ def listed_pages_until(site, roots=None):
     def section_path(page):
         return page.path[:section_length] if page.depth > root.depth else page.path
 
-    # The site's root and its translations.
-    roots = tuple(roots or site_root_paths(site))
     until, by_path = None, {}
     for *fields, url in rows.iterator(chunk_size=2000):
         page = ListedPage(*fields)
-        if not page.path.startswith(roots):
-            continue
         if page.expire_at and (until is None or page.expire_at < until):
             until = page.expire_at
         path = section_path(page)
@@ -177,6 +175,9 @@ def read_once():
     """While open, in this thread, ``sections_until`` reads each listing's sections
     once: a build counts a listing's parts, then renders each part through the view
     (in this thread), which would read every listed page for each part."""
+    if getattr(_read_once, "sections", None) is not None:
+        yield  # Already open: the outer block keeps what is read.
+        return
     _read_once.sections = {}
     try:
         yield

@@ -1447,13 +1447,26 @@ class StoredSnapshots:
         self.site = site
 
     def __iter__(self):
-        rows = (
-            OfflinePageSnapshot.objects.filter(site=self.site)
-            .order_by(_code_point_order("url"), "pk")
-            .values_list(*StoredSnapshot._fields)
+        snapshots = OfflinePageSnapshot.objects.filter(site=self.site)
+        # Their order first, then a short query per chunk: a read held open across the
+        # assembly would keep other processes from writing to a SQLite database.
+        ids = list(
+            snapshots.order_by(_code_point_order("url"), "pk").values_list(
+                "pk", flat=True
+            )
         )
-        for row in rows.iterator(chunk_size=self.CHUNK):
-            yield StoredSnapshot(*row)
+        for chunk in _batches(ids, self.CHUNK):
+            rows = {
+                pk: values
+                for pk, *values in snapshots.filter(pk__in=chunk).values_list(
+                    "pk", *StoredSnapshot._fields
+                )
+            }
+            # A row deleted since (its page left, or was rendered again) is skipped:
+            # storing finds another build stored meanwhile, and assembles again.
+            for pk in chunk:
+                if pk in rows:
+                    yield StoredSnapshot(*rows[pk])
 
 
 def _code_point_order(field_name):

@@ -24,7 +24,9 @@ urlpatterns = [
     path("offline/", views.listing, name="listing"),
     # Parts from 2, spelled one way: /offline/ is the first.
     re_path(
-        r"^offline/(?P<part>[2-9]|[1-9][0-9]+)/$", views.listing, name="listing_part"
+        r"^offline/(?P<part>[2-9]|[1-9][0-9]{1,5})/$",
+        views.listing,
+        name="listing_part",
     ),
     path("offline/pages/", views.reader_pages, name="reader_pages"),
     path("offline/app.webmanifest", views.app_manifest, name="app_manifest"),
@@ -45,7 +47,7 @@ urlpatterns = [
     ),
     re_path(
         r"^offline/(?P<language_code>[a-z]{2,3}(?:-[a-z0-9]{1,8})*)"
-        r"/(?P<part>[2-9]|[1-9][0-9]+)/$",
+        r"/(?P<part>[2-9]|[1-9][0-9]{1,5})/$",
         views.listing,
         name="listing_in_language_part",
     ),

@@ -354,6 +354,12 @@ def listing(request, language_code=None, part="1"):
         site_id, generation
     ):
         raise Http404("This site has no pages in this language.")
+    part = int(part)  # At most six digits (urls.py).
+    if part > 1 and not is_rendering():
+        # Before any copy is kept: a made-up part number must not push real ones out.
+        sections = listing_sections(_site(site_id), language_code, generation)[0]
+        if part > listing_data.part_count(sections):
+            raise Http404("This listing has fewer parts.")
     key = shared_listing_key(request, generation, site_id, language_code)
     if key is not None:
         shared = shared_listings.get(
@@ -361,7 +367,7 @@ def listing(request, language_code=None, part="1"):
         )
         if shared is not None:
             return shared.response(request)
-    return personal_listing(request, site_id, generation, language_code, int(part))
+    return personal_listing(request, site_id, generation, language_code, part)
 
 
 def _site(site_id):
