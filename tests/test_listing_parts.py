@@ -102,6 +102,25 @@ def test_a_publish_counts_the_parts_again_only_when_the_listing_changed(
     assert listings == {"/offline/", "/offline/2/", "/offline/3/"}
 
 
+def test_a_listing_that_shrinks_drops_its_last_part(
+    client, two_lines_a_part, django_capture_on_commit_callbacks
+):
+    site = two_lines_a_part
+    trails = StandardPageFactory._meta.model.objects.get(slug="trails")
+    scree = StandardPageFactory(parent=trails, title="Scree run", slug="scree")
+    rebuild_site_manifest(site, page_ids={scree.pk}, scope=[scree.pk])
+    assert client.get("/offline/3/").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scree.unpublish()  # Its build runs on commit (the tests' tasks run at once).
+    manifest = OfflineManifest.objects.get(site=site)
+    listings = {e["url"] for e in manifest.entries if e["kind"] == "listing"}
+    assert listings == {"/offline/", "/offline/2/"}
+    assert manifest.listing_renders["/offline/"]["parts"] == 2
+    assert client.get("/offline/3/").status_code == 404
+    assert 'href="/offline/3/"' not in content_of(client.get("/offline/2/"))
+
+
 def test_a_language_listing_has_parts_too():
     assert listing_url("fr", 2) == "/offline/fr/2/"
     match = resolve("/offline/fr/2/")
