@@ -419,6 +419,8 @@ def full_rebuild(page_count):
 # Steps of a build, timed where the build calls them (names as in wagtail_offline.manifest).
 REBUILD_PHASES = {
     "pages_to_render": "choosing the pages",
+    "offline_chunk": "reading them",
+    "page_paths": "their URLs",
     "urls_in_html": "scanning the HTML",
     "save_snapshots": "storing snapshots",
     "assemble": "assembling",

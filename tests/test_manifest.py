@@ -8,6 +8,7 @@ from wagtail_factories import ImageFactory
 from tests.factories import StandardPageFactory, restrict_with_password
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineSettings
+from wagtail_offline.rendering import AnonymousClient
 from wagtail_offline.signal_handlers import sites_containing
 
 pytestmark = pytest.mark.django_db
@@ -423,5 +424,65 @@ def test_the_cycle_collector_comes_back_after_a_failed_step_and_stays_off_if_it_
         with cycle_collection_paused():
             pass
         assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_full_build_reads_its_pages_a_chunk_at_a_time_and_meets_new_ones(
+    site, trails, monkeypatch
+):
+    from wagtail_offline import manifest as manifest_module
+    from wagtail_offline.models import OfflinePageSnapshot
+
+    for number in range(5):
+        StandardPageFactory(parent=trails, title=f"Walk {number}", slug=f"w{number}")
+    monkeypatch.setattr(manifest_module, "CANDIDATES_BY_ID", 2)
+    monkeypatch.setattr(manifest_module, "SNAPSHOT_BATCH", 4)
+    met = []
+
+    def progress(number, total, page):
+        met.append((number, total, str(page)))
+        if number == 2:  # Published while the build renders: the last in tree order.
+            StandardPageFactory(parent=trails, title="Walk 5", slug="w5")
+
+    rebuild_site_manifest(site, progress=progress)
+    titles = ["Trails", *(f"Walk {number}" for number in range(6))]
+    assert [title for _number, _total, title in met] == titles
+    assert [total for _number, total, _title in met] == [6] * 6 + [7]
+    # The last page rendered is in no full batch: it is stored all the same.
+    snapshots = OfflinePageSnapshot.objects.filter(site=site)
+    assert set(snapshots.values_list("page__title", flat=True)) == set(titles)
+
+
+def test_a_critical_render_collects_the_cycles_left_while_the_collector_is_paused(
+    site, trails
+):
+    """A large listing's parts, each left in a cycle by its render, must not pile up
+    while a build has the collector paused; a collector the process disabled is its own."""
+    import gc
+    import weakref
+
+    from wagtail_offline.manifest import cycle_collection_paused, render_critical
+
+    class Node:
+        pass
+
+    def garbage_in_a_cycle():
+        node = Node()
+        node.self = node
+        return weakref.ref(node)
+
+    client = AnonymousClient(site)
+    with cycle_collection_paused():
+        left = garbage_in_a_cycle()
+        render_critical(client, "/offline/")
+        assert left() is None
+
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            left = garbage_in_a_cycle()
+            render_critical(client, "/offline/")
+            assert left() is not None
     finally:
         gc.enable()

@@ -12,7 +12,7 @@ from tests.test_asset_revisions import add_pages
 from tests.test_manifest_rows import publish, stored
 from wagtail_offline import manifest as manifest_module
 from wagtail_offline.manifest import rebuild_site_manifest
-from wagtail_offline.models import OfflineSettings
+from wagtail_offline.models import OfflineManifestPart, OfflineSettings
 from wagtail_offline.spilled_rows import SpilledRows
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,27 @@ def test_a_url_judged_twice_keeps_its_first_entry_and_critical_users_decide():
         )
     assert stored_entry["revision"] == "r1"
     assert (users, first_user, critical, page_id) == (2, "/offline/", True, None)
+
+
+def test_parts_written_during_a_store_that_fails_go_with_it(site, varied, monkeypatch):
+    """A full build writes each part as it makes it, inside the store's transaction."""
+    rebuild_site_manifest(site)
+    before = stored(site)
+    held = set(OfflineManifestPart.objects.values_list("digest", flat=True))
+    publish(varied[3], "<p>A change that puts this page in a new part.</p>")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("The database went away.")
+
+    monkeypatch.setattr(manifest_module, "_finish_store", fail)
+    with pytest.raises(RuntimeError):
+        rebuild_site_manifest(site)
+    assert set(OfflineManifestPart.objects.values_list("digest", flat=True)) == held
+    assert stored(site) == before
+    monkeypatch.undo()
+
+    manifest = rebuild_site_manifest(site)
+    assert set(manifest.part_digests) - held  # Written this time, and served.
+    assert set(manifest.part_digests) <= set(
+        OfflineManifestPart.objects.values_list("digest", flat=True)
+    )

@@ -9,6 +9,7 @@ from wagtail.models import Site
 
 from tests.factories import StandardPageFactory
 from tests.served import served_manifest
+from wagtail_offline.listing import ListedItem
 from wagtail_offline.manifest import rebuild_site_manifest
 from wagtail_offline.models import OfflineManifest, OfflinePageSnapshot, OfflineSettings
 
@@ -125,19 +126,17 @@ def test_listing_groups_offline_pages_by_section(client, built):
         {
             "title": "Trails",
             "lang": "en",
-            "page": {
-                "title": "Trails",
-                "summary": "Every walk we know.",
-                "url": "/trails/",
-            },
+            "page": ListedItem(
+                url="/trails/", title="Trails", summary="Every walk we know."
+            ),
             "pages": [
-                {"title": "Ridge walk", "summary": "Windy.", "url": "/trails/ridge/"},
+                ListedItem(url="/trails/ridge/", title="Ridge walk", summary="Windy."),
             ],
         },
         {
             "title": "Safety",
             "lang": "en",
-            "page": {"title": "Safety", "summary": "", "url": "/safety/"},
+            "page": ListedItem(url="/safety/", title="Safety", summary=""),
             "pages": [],
         },
     ]

@@ -38,6 +38,14 @@ class ListedPage(NamedTuple):
     expire_at: object
 
 
+class ListedItem(NamedTuple):
+    """A line of the listing. (A tuple: a 10,000-page listing holds 10,000 of them.)"""
+
+    url: str
+    title: str
+    summary: str
+
+
 def listed_pages_until(site, roots=None):
     """``(sections, until)``: the offline pages of ``site`` in sections, one per top-level
     page (and home page), and when the listing changes without any editor's action, the
@@ -46,7 +54,7 @@ def listed_pages_until(site, roots=None):
     ``roots``: the paths of the home pages whose pages are listed (every locale's if None).
     A section is ``{"title", "lang", "page", "pages"}``: ``page`` is the item of its top
     page (None when only pages below it are offline) and ``pages`` the items below it,
-    so that the top page's title is said once. An item is ``{"url", "title", "summary"}``.
+    so that the top page's title is said once. An item is a ``ListedItem``.
     """
     # A page's first URL in the database's order (its shortest, of a page and its
     # subpaths).
@@ -84,11 +92,7 @@ def listed_pages_until(site, roots=None):
         path = section_path(page)
         # In path order: a section's pages come together, after its own page.
         section = by_path.setdefault(path, {"page": None, "pages": []})
-        item = {
-            "title": page.seo_title or page.title,
-            "summary": page.search_description,
-            "url": url,
-        }
+        item = ListedItem(url, page.seo_title or page.title, page.search_description)
         if page.path == path:
             section["page"] = item
         else:

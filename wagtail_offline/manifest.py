@@ -90,13 +90,29 @@ def cycle_collection_paused():
     and again (40% of a publish's time at 10,000 pages). Whatever cyclic garbage the step
     leaves is collected once it ends. A collector the process had disabled stays so.
     """
+    global _collector_paused
     was_enabled = gc.isenabled()
     gc.disable()
+    _collector_paused = _collector_paused or was_enabled
     try:
         yield
     finally:
         if was_enabled:
+            _collector_paused = False
             gc.enable()
+
+
+_collector_paused = False  # By ``cycle_collection_paused``, not by the process.
+
+
+def collect_render_cycles():
+    """A render through Django leaves cycles behind (its request, response and template
+    context refer to each other), and the page's HTML with them. While a step has the
+    collector paused, a step that renders collects them after each render: a large
+    site's listing parts would otherwise stay in memory until the step ends. Only the
+    youngest objects are looked at, where a paused collector leaves everything new."""
+    if _collector_paused:
+        gc.collect(0)
 
 
 class ManifestError(Exception):
@@ -431,8 +447,9 @@ CANDIDATES_BY_ID = 500
 
 
 def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
-    """(``StalePage``, paths, problem, paths key) for each offline page to re-render, and
-    the offline page ids (None unless every page is rendered).
+    """(``StalePage``, paths, problem, url_path) for each offline page to re-render: a
+    list, or with ``page_ids`` None (every page) ``EveryOfflinePage``, which reads
+    them as it goes.
 
     Beyond ``page_ids`` (None: all), a page is rendered when it has no snapshot yet
     or its URLs changed; only the pages of ``scope`` (page ids; None: the whole site)
@@ -444,6 +461,8 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
     # One request: Wagtail caches the site's root paths on it.
     request = client.request("/")
     site_prefixes = site_bypass_prefixes(site.pk)
+    if page_ids is None:
+        return EveryOfflinePage(site, request, site_prefixes)
     paths_key = paths_key_of(site, site_prefixes)
     among = None
     if page_ids is not None and scope is not None:
@@ -452,19 +471,16 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
         if len(added) <= MAX_SCOPE:  # Else an import: every page is looked at.
             among = set(scope) | set(page_ids) | set(added)
     offline = offline_pages(site, among=among)
-    candidates = offline
-    if page_ids is not None:
-        current = OfflinePageSnapshot.objects.filter(
-            site=site,
-            page_id=OuterRef("pk"),
-            paths_key=paths_key,
-            url_path=OuterRef("url_path"),
-        )
-        candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
+    current = OfflinePageSnapshot.objects.filter(
+        site=site,
+        page_id=OuterRef("pk"),
+        paths_key=paths_key,
+        url_path=OuterRef("url_path"),
+    )
+    candidates = offline.filter(Q(pk__in=sorted(page_ids)) | ~Exists(current))
     candidate_ids = set(candidates.order_by().values_list("pk", flat=True))
-    stored = {}  # Every page is rendered when page_ids is None: no URL is compared.
-    compared = sorted(candidate_ids) if page_ids is not None else []
-    for batch in _batches(compared, CANDIDATES_BY_ID):
+    stored = {}
+    for batch in _batches(sorted(candidate_ids), CANDIDATES_BY_ID):
         for page_id, url in OfflinePageSnapshot.objects.filter(
             site=site, page_id__in=batch
         ).values_list("page_id", "url"):
@@ -479,7 +495,7 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
             continue
         paths, problem = page_paths(page, request, site.root_url, site_prefixes)
         wanted = set(paths) | ({""} if problem else set())
-        if page_ids is None or page.pk in page_ids or stored.get(page.pk) != wanted:
+        if page.pk in page_ids or stored.get(page.pk) != wanted:
             # Only what rendering needs: holding 10,000 page objects costs tens of MB.
             stale.append(
                 (StalePage(page.pk, page.title), paths, problem, page.url_path)
@@ -487,7 +503,38 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
         else:
             same_urls[page.pk] = page.url_path
     _store_paths_keys(site, paths_key, same_urls)
-    return stale, candidate_ids if page_ids is None else None
+    return stale
+
+
+class EveryOfflinePage:
+    """Every offline page of a site, to render as ``pages_to_render`` gives them: read
+    in tree order a chunk at a time, each chunk in a short query (a read held open
+    would keep other processes from writing to SQLite), so that a full build of a large
+    site holds no list of its pages. ``len``: how many there were when it began."""
+
+    def __init__(self, site, request, site_prefixes):
+        self.site, self.request, self.site_prefixes = site, request, site_prefixes
+        self.total = offline_pages(site).count()
+
+    def __len__(self):
+        return self.total
+
+    def __iter__(self):
+        after = ""
+        while chunk := offline_chunk(self.site, after):
+            after = chunk[-1].path
+            for page in chunk:
+                paths, problem = page_paths(
+                    page, self.request, self.site.root_url, self.site_prefixes
+                )
+                yield StalePage(page.pk, page.title), paths, problem, page.url_path
+
+
+def offline_chunk(site, after):
+    """The next offline pages of ``site`` in tree order after path ``after``, specific."""
+    ids = offline_pages(site).filter(path__gt=after).values_list("pk", flat=True)
+    chunk = list(ids[:CANDIDATES_BY_ID])
+    return list(Page.objects.filter(pk__in=chunk).order_by("path").specific())
 
 
 class StalePage(NamedTuple):
@@ -574,33 +621,35 @@ def render_stale_pages(
 ):
     """Phase 1: render what may have changed (below ``scope``: see ``pages_to_render``).
 
-    Returns ``(snapshots, offline_ids, rendered_ids)``: the new snapshots when not
-    ``store`` (else none: the assembly reads them back), the offline pages' ids and
-    the ids of the pages rendered.
+    Returns ``(snapshots, rendered_ids)``: the new snapshots when not ``store`` (else
+    none: the assembly reads them back) and the ids of the pages rendered (None when
+    ``page_ids`` is None: every page was, and a large site's ids are not kept).
     """
     with cycle_collection_paused():
-        stale, offline_ids = pages_to_render(site, client, page_ids, scope, seen_until)
+        stale = pages_to_render(site, client, page_ids, scope, seen_until)
     if store:
         forget_pages_no_longer_offline(site, scope)
     paths_key = paths_key_of(site, site_bypass_prefixes(site.pk))
-    rendered, unsaved = [], []
+    rendered, unsaved, rendered_ids = [], [], set()
     for number, (page, paths, problem, url_path) in enumerate(stale, start=1):
-        if progress:
-            progress(number, len(stale), page)
+        if progress:  # A page published meanwhile may be met too.
+            progress(number, max(number, len(stale)), page)
         started = timezone.now()
         snapshots = render_page(client, page, paths, problem)
         for snapshot in snapshots:
             snapshot.paths_key = paths_key
             snapshot.url_path = url_path
         unsaved.append((page, snapshots, started))
-        if (
-            not store
-        ):  # Stored ones are read back by the assembly: memory stays flat here.
+        if page_ids is not None:
+            rendered_ids.add(page.pk)
+        if not store:  # Else read back by the assembly: memory stays flat here.
             rendered += snapshots
-        if store and (len(unsaved) == SNAPSHOT_BATCH or number == len(stale)):
+        elif len(unsaved) == SNAPSHOT_BATCH:
             save_snapshots(site, unsaved)
             unsaved = []
-    return rendered, offline_ids, {page.pk for page, *_rest in stale}
+    if store and unsaved:
+        save_snapshots(site, unsaved)
+    return rendered, None if page_ids is None else rendered_ids
 
 
 # ---------- Phase 2: assembling the manifest from the snapshots ----------
@@ -1164,6 +1213,8 @@ def render_critical(client, url):
             _("%(url)s is needed offline but could not be rendered: %(error)s")
             % {"url": url, "error": error}
         ) from error
+    finally:
+        collect_render_cycles()
 
 
 def _listing_parts(site, language_code, key, stored_renders):
@@ -1673,9 +1724,7 @@ def rebuild_site_manifest(
         scope |= _expired_with_snapshot(site)
     rendered_ids = render_stale_pages(
         site, client, page_ids, progress, scope=scope, seen_until=seen_until
-    )[2]
-    if page_ids is None:
-        rendered_ids = None  # Every page: a large site's ids are not kept meanwhile.
+    )[1]
     refresh_listed_lines(site, scope)
     with cycle_collection_paused():
         manifest = None
@@ -1739,10 +1788,11 @@ class Preview:
 def preview_site_manifest(site, progress=None):
     """Render every offline page and assemble the manifest without storing anything."""
     client = AnonymousClient(site)
-    snapshots, offline_ids, _rendered_ids = render_stale_pages(
+    snapshots, _rendered_ids = render_stale_pages(
         site, client, None, progress, store=False
     )
     snapshots.sort(key=lambda snapshot: snapshot.url)
+    offline_ids = set(offline_pages(site).values_list("pk", flat=True))
     with cycle_collection_paused():
         assembled = assemble(site, client, snapshots, offline_ids)
     manifest = OfflineManifest(

@@ -22,6 +22,7 @@ from . import manifest_parts
 from .models import (
     OfflineManifest,
     OfflineManifestEntry,
+    OfflineManifestPart,
     OfflineManifestUse,
     part_url_maker,
 )
@@ -199,9 +200,13 @@ def replace_spilled(manifest, spilled):
 
 
 def _store_part(manifest, entries):
-    """The digest of the part holding ``entries``, its document kept for storing."""
+    """The digest of the part holding ``entries``, whose document is written now: a
+    large site's parts are not all held until the manifest is saved. (Stores run in a
+    transaction: if it rolls back, so does this.)"""
     digest, content = manifest_parts.part_document(entries)
-    manifest._documents[digest] = content
+    if digest not in manifest._documents:
+        OfflineManifestPart.write(manifest.site_id, {digest: content})
+        manifest._documents[digest] = None  # Written: see OfflineManifestPart.store.
     return digest
 
 

@@ -565,17 +565,25 @@ class OfflineManifestPart(models.Model):
         return self.digest
 
     @classmethod
-    def store(cls, site_id, documents, current, previous):
-        """Stores new ``documents`` (digest -> JSON). ``current`` and ``previous``: the
-        digests the manifest leads to now and did before; those it no longer leads to
-        are kept a day."""
-        now = timezone.now()
+    def write(cls, site_id, documents):
+        """Inserts ``documents`` (digest -> JSON) not held yet, as current."""
         cls.objects.bulk_create(
             [
                 cls(site_id=site_id, digest=digest, content=content, used_at=None)
                 for digest, content in sorted(documents.items())
             ],
             ignore_conflicts=True,  # Held already, or another build stored it first.
+        )
+
+    @classmethod
+    def store(cls, site_id, documents, current, previous):
+        """Stores new ``documents`` (digest -> JSON, or None for one ``write`` stored
+        already). ``current`` and ``previous``: the digests the manifest leads to now
+        and did before; those it no longer leads to are kept a day."""
+        now = timezone.now()
+        cls.write(
+            site_id,
+            {digest: content for digest, content in documents.items() if content},
         )
         held = cls.objects.filter(site_id=site_id)
         again = sorted(set(documents) & set(current))
