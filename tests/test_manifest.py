@@ -428,7 +428,7 @@ def test_the_cycle_collector_comes_back_after_a_failed_step_and_stays_off_if_it_
         gc.enable()
 
 
-def test_a_full_build_reads_its_pages_a_chunk_at_a_time_and_meets_new_ones(
+def test_a_full_build_meets_each_page_once_whatever_is_published_or_moved_meanwhile(
     site, trails, monkeypatch
 ):
     from wagtail_offline import manifest as manifest_module
@@ -442,8 +442,11 @@ def test_a_full_build_reads_its_pages_a_chunk_at_a_time_and_meets_new_ones(
 
     def progress(number, total, page):
         met.append((number, total, str(page)))
-        if number == 2:  # Published while the build renders: the last in tree order.
+        if number == 2:  # Published while the build renders: met last.
             StandardPageFactory(parent=trails, title="Walk 5", slug="w5")
+        if number == 3:  # Reordered meanwhile: every sibling after it moves down.
+            walk = trails.get_children().get(slug="w4")
+            walk.move(trails.get_children().get(slug="w0"), pos="left")
 
     rebuild_site_manifest(site, progress=progress)
     titles = ["Trails", *(f"Walk {number}" for number in range(6))]

@@ -508,9 +508,11 @@ def pages_to_render(site, client, page_ids, scope=None, seen_until=None):
 
 class EveryOfflinePage:
     """Every offline page of a site, to render as ``pages_to_render`` gives them: read
-    in tree order a chunk at a time, each chunk in a short query (a read held open
-    would keep other processes from writing to SQLite), so that a full build of a large
-    site holds no list of its pages. ``len``: how many there were when it began."""
+    by id a chunk at a time, each chunk in a short query (a read held open would keep
+    other processes from writing to SQLite), so that a full build of a large site holds
+    no list of its pages. By id, not by path: a page moved (or reordered) while the
+    build runs is met once, and a page published meanwhile is met last.
+    ``len``: how many there were when it began."""
 
     def __init__(self, site, request, site_prefixes):
         self.site, self.request, self.site_prefixes = site, request, site_prefixes
@@ -520,9 +522,9 @@ class EveryOfflinePage:
         return self.total
 
     def __iter__(self):
-        after = ""
+        after = 0
         while chunk := offline_chunk(self.site, after):
-            after = chunk[-1].path
+            after = chunk[-1].pk
             for page in chunk:
                 paths, problem = page_paths(
                     page, self.request, self.site.root_url, self.site_prefixes
@@ -531,10 +533,10 @@ class EveryOfflinePage:
 
 
 def offline_chunk(site, after):
-    """The next offline pages of ``site`` in tree order after path ``after``, specific."""
-    ids = offline_pages(site).filter(path__gt=after).values_list("pk", flat=True)
-    chunk = list(ids[:CANDIDATES_BY_ID])
-    return list(Page.objects.filter(pk__in=chunk).order_by("path").specific())
+    """The next offline pages of ``site`` by id after id ``after``, specific."""
+    ids = offline_pages(site).filter(pk__gt=after).order_by("pk")
+    chunk = list(ids.values_list("pk", flat=True)[:CANDIDATES_BY_ID])
+    return list(Page.objects.filter(pk__in=chunk).order_by("pk").specific())
 
 
 class StalePage(NamedTuple):

@@ -14,8 +14,6 @@ CONTROLLED_BY_ACTIVE_WORKER = """async () => {
     return worker.scriptURL;
 }"""
 
-# caches.open() creates a cache that the worker deleted meanwhile: each is opened only if
-# it is still there, so that looking never brings back what the worker removed.
 # Opening a cache creates it when missing: a cache the worker deletes between
 # caches.has() and caches.open() comes back, empty. Whatever a test expects the worker
 # to delete, it lists by name only (cache_names) or leaves out with `only`.
